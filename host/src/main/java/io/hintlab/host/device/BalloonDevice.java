@@ -407,6 +407,27 @@ public final class BalloonDevice implements AutoCloseable {
     return r;
   }
 
+  /**
+   * Host request: a new hinting round (new command id, S_REQUESTED, config change pushed).
+   *
+   * @return the new command id
+   * @throws BalloonException FEATURE_NOT_NEGOTIATED
+   */
+  public int startHinting() throws BalloonException {
+    requireFeature(VirtioBalloon.VIRTIO_BALLOON_F_FREE_PAGE_HINT, "FREE_PAGE_HINT");
+    return hinting.requestNewCmdId();
+  }
+
+  /** Host request: STOP ({@code done == false}) or DONE. */
+  public void stopHinting(boolean done) throws BalloonException {
+    requireFeature(VirtioBalloon.VIRTIO_BALLOON_F_FREE_PAGE_HINT, "FREE_PAGE_HINT");
+    if (done) {
+      hinting.done();
+    } else {
+      hinting.stop();
+    }
+  }
+
   /** Pages hinted and neither written nor released (DONE) since. */
   public long hintedPages() {
     synchronized (hinted) {
