@@ -140,6 +140,16 @@ public final class NativeLibc {
     }
   }
 
+  /** Bytes {@code path} really occupies ({@code st_blocks * 512}), via open + fstat + close. */
+  public static long allocatedBytes(Path path) throws IOException {
+    int fd = open(path);
+    try {
+      return fstat(fd).allocatedBytes();
+    } finally {
+      close(fd);
+    }
+  }
+
   private static void check(int rc, MemorySegment err, String what) throws IOException {
     if (rc < 0) {
       int errno = (int) ERRNO.get(err, 0L);
