@@ -22,6 +22,8 @@ public final class HostMain implements Runnable {
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new HostMain());
     // Subcommands (one class each) are added here.
+    cl.addSubcommand(new HostCommand());
+    cl.addSubcommand(new BenchCommand());
     cl.setExecutionExceptionHandler(new CliErrors());
     return cl;
   }

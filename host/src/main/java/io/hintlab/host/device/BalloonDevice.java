@@ -312,6 +312,7 @@ public final class BalloonDevice implements AutoCloseable {
    * @throws BalloonException FEATURE_NOT_NEGOTIATED, or a validation reason; nothing changed then
    */
   public ReportResult report(long[] pfns, int[] orders) throws BalloonException {
+    long start = System.nanoTime();
     requireFeature(VirtioBalloon.VIRTIO_BALLOON_F_PAGE_REPORTING, "PAGE_REPORTING");
     PageRanges ranges =
         PageRanges.validate(pfns, orders, options.reportingCapacity(), maxOrder, memory.pages());
@@ -357,6 +358,7 @@ public final class BalloonDevice implements AutoCloseable {
     count(Counter.REPORT_DISCARDED_PAGES, discarded);
     count(Counter.ALREADY_DISCARDED_PAGES, already);
     count(Counter.IGNORED_RANGES, ignored);
+    count(Counter.REPORT_HANDLING_NS, System.nanoTime() - start);
     return new ReportResult(discarded, ignored, already);
   }
 

@@ -4,6 +4,8 @@ package io.hintlab.host.device;
 public enum Counter {
   /** Report calls accepted. */
   REPORTS("reports"),
+  /** Nanoseconds spent handling accepted reports (validation to ack), for reclaim latency. */
+  REPORT_HANDLING_NS("report_handling_ns"),
   /** Ranges in accepted reports. */
   REPORTED_RANGES("reported_ranges"),
   /** Bytes in accepted reports. */
