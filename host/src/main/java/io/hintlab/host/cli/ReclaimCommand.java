@@ -23,7 +23,7 @@ final class ReclaimCommand implements Callable<Integer> {
       description = "Ranges per report (default: ${DEFAULT-VALUE} = PAGE_REPORTING_CAPACITY).")
   int batch;
 
-  @Option(names = "--passes", paramLabel = "N", defaultValue = "8",
+  @Option(names = "--passes", paramLabel = "N", defaultValue = "16",
       description = "Measured passes after one warm-up (default: ${DEFAULT-VALUE}).")
   int passes;
 
