@@ -35,7 +35,7 @@ final class ReclaimBenchmark {
   private static final VarHandle WORD = ValueLayout.JAVA_LONG.varHandle();
 
   /** Settings of one run. */
-  record Params(long memoryBytes, int order, int batch, int passes) {}
+  record Params(long memoryBytes, int order, int batch, int passes, long warmupMs) {}
 
   /** Results; throughputs in bytes per second, latencies in microseconds. */
   record Result(Params params, double reclaimBytesPerSec, double rawBytesPerSec,
@@ -62,7 +62,7 @@ final class ReclaimBenchmark {
               .setMemoryBytes(p.memoryBytes()).setPageSize(PAGE)
               .setDriverFeatures(1L << 5).setMaxOrder(Math.max(10, p.order()))
               .setPid(ProcessHandle.current().pid()).build());
-      warmUpTransport(stub, a.getSessionToken());
+      warmUpTransport(stub, a.getSessionToken(), p.warmupMs());
       MemorySegment ram = map(Path.of(a.getRamPath()), p.memoryBytes(), arena);
       MemorySegment log = map(Path.of(a.getDirtyLogPath()),
           Files.size(Path.of(a.getDirtyLogPath())), arena);
@@ -143,9 +143,9 @@ final class ReclaimBenchmark {
    * interpreted, one call costs milliseconds and would be charged to the first reports.
    */
   private static void warmUpTransport(BalloonDeviceGrpc.BalloonDeviceBlockingStub stub,
-      String token) {
+      String token, long warmupMs) {
     var hb = io.hintlab.proto.v1.HeartbeatRequest.newBuilder().setSessionToken(token).build();
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(warmupMs);
     for (int i = 0; i < 20_000 && System.nanoTime() < until; i++) {
       stub.withDeadlineAfter(5, TimeUnit.SECONDS).heartbeat(hb);
     }

@@ -27,6 +27,11 @@ final class ReclaimCommand implements Callable<Integer> {
       description = "Measured passes after one warm-up (default: ${DEFAULT-VALUE}).")
   int passes;
 
+  @Option(names = "--warmup-ms", paramLabel = "MS", defaultValue = "3000",
+      description = "Untimed calls first, so the JIT compiles the call path "
+          + "(default: ${DEFAULT-VALUE}).")
+  long warmupMs;
+
   @Option(names = "--json", description = "Print the result as JSON.")
   boolean json;
 
@@ -44,11 +49,14 @@ final class ReclaimCommand implements Callable<Integer> {
     if (passes < 1 || passes > 1000) {
       throw new IllegalArgumentException("--passes must be in [1, 1000], was " + passes);
     }
+    if (warmupMs < 0 || warmupMs > 60_000) {
+      throw new IllegalArgumentException("--warmup-ms must be in [0, 60000], was " + warmupMs);
+    }
     long bytes = memoryMib << 20;
     if (bytes % (4096L << order) != 0) {
       throw new IllegalArgumentException("--memory-mib must be a multiple of the range size");
     }
-    var r = ReclaimBenchmark.run(new ReclaimBenchmark.Params(bytes, order, batch, passes));
+    var r = ReclaimBenchmark.run(new ReclaimBenchmark.Params(bytes, order, batch, passes, warmupMs));
     if (json) {
       Map<String, Object> o = new LinkedHashMap<>();
       o.put("reclaim_bytes_per_sec", Math.round(r.reclaimBytesPerSec()));

@@ -87,7 +87,7 @@ public final class HostServer implements AutoCloseable {
         Path socket = Path.of(address.path());
         prepareSocketPath(socket);
         boss = new EpollEventLoopGroup(1, Thread.ofPlatform().name("hintlab-boss").factory());
-        worker = new EpollEventLoopGroup(2, Thread.ofPlatform().name("hintlab-io").factory());
+        worker = new EpollEventLoopGroup(2, Thread.ofPlatform().name("hintlab-io-", 1).factory());
         b = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
             .channelType(EpollServerDomainSocketChannel.class)
             .bossEventLoopGroup(boss)
