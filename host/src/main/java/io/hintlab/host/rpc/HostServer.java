@@ -87,7 +87,8 @@ public final class HostServer implements AutoCloseable {
         Path socket = Path.of(address.path());
         prepareSocketPath(socket);
         boss = new EpollEventLoopGroup(1, Thread.ofPlatform().name("hintlab-boss").factory());
-        worker = new EpollEventLoopGroup(2, Thread.ofPlatform().name("hintlab-io-", 1).factory());
+        worker = new EpollEventLoopGroup(2,
+            Thread.ofPlatform().name("hintlab-io-", 1).factory());
         b = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
             .channelType(EpollServerDomainSocketChannel.class)
             .bossEventLoopGroup(boss)
@@ -154,6 +155,14 @@ public final class HostServer implements AutoCloseable {
     return call.getMethodDescriptor().getFullMethodName().equals(
         io.hintlab.proto.v1.BalloonDeviceGrpc.getReportMethod().getFullMethodName())
         ? Runnable::run : null;
+  }
+
+  /**
+   * Starts a host on a fresh in-process name (tests, the lab); connect with
+   * {@code HostChannel.open(host.address())}.
+   */
+  public static HostServer startInProcess(HostConfig config) throws IOException {
+    return start(config, HostAddress.inProcess(InProcessServerBuilder.generateName()));
   }
 
   // The directory must be private (0700); a leftover socket nobody answers on is removed.
