@@ -41,6 +41,11 @@ final class ServeCommand implements Callable<Integer> {
       description = "Guests attached at once (default: ${DEFAULT-VALUE}).")
   int maxGuests;
 
+  @Option(names = "--backing", paramLabel = "KIND", defaultValue = "file",
+      description = "Guest RAM backing: file (sparse tmpfs file in the state dir) or memfd "
+          + "(guests map /proc/<host pid>/fd/N; freed with the host) (default: ${DEFAULT-VALUE}).")
+  String backing;
+
   @Option(names = "--write-poison",
       description = "With a guest poison value, write it into reported pages instead of "
           + "skipping the discard (QEMU skips).")
@@ -56,9 +61,12 @@ final class ServeCommand implements Callable<Integer> {
     if (leaseMs <= 0) {
       throw new IllegalArgumentException("--lease-ms must be positive, was " + leaseMs);
     }
+    if (!backing.equals("file") && !backing.equals("memfd")) {
+      throw new IllegalArgumentException("--backing must be file or memfd, was '" + backing + "'");
+    }
     DeviceOptions d = DeviceOptions.defaults();
     HostConfig config = HostConfig.defaults().withMode(m).withLease(Duration.ofMillis(leaseMs))
-        .withMaxGuests(maxGuests)
+        .withMaxGuests(maxGuests).withMemfd(backing.equals("memfd"))
         .withStateBase(stateDir != null ? stateDir.toAbsolutePath() : StateDirs.defaultBase())
         .withDeviceOptions(new DeviceOptions(d.reportingCapacity(), d.reportingOrder(),
             writePoison, d.pauseTimeout()));

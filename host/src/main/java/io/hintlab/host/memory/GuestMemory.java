@@ -46,6 +46,7 @@ public final class GuestMemory implements AutoCloseable {
   private final AtomicLong misalignedRanges = new AtomicLong();
   private final AtomicLong discardFailures = new AtomicLong();
   private final AtomicLong peakAllocated = new AtomicLong();
+  private final boolean memfd;
   private boolean closed;
 
   private GuestMemory(
@@ -53,15 +54,17 @@ public final class GuestMemory implements AutoCloseable {
       Path dirtyLogPath,
       long pages,
       int pageSize,
-      UnaryOperator<Discarder> discarderWrapper)
+      UnaryOperator<Discarder> discarderWrapper,
+      int memfdFd)
       throws IOException {
+    this.memfd = memfdFd >= 0;
     this.ramPath = ramPath;
     this.dirtyLogPath = dirtyLogPath;
     this.pages = pages;
     this.pageSize = pageSize;
     this.arena = Arena.ofShared();
     boolean ok = false;
-    int opened = -1;
+    int opened = memfdFd;
     try {
       long bytes = pages * pageSize;
       try (FileChannel ch =
@@ -74,7 +77,9 @@ public final class GuestMemory implements AutoCloseable {
             ch.map(FileChannel.MapMode.READ_WRITE, 0, DirtyLog.bytesFor(pages), arena);
         this.dirtyLog = new DirtyLog(log, pages);
       }
-      opened = NativeLibc.open(ramPath);
+      if (opened < 0) {
+        opened = NativeLibc.open(ramPath);
+      }
       this.fd = opened;
       this.backingPageSize = Math.max(pageSize, NativeLibc.fstat(fd).blockSize());
       this.discarded = new PageBitmap(pages);
@@ -82,7 +87,7 @@ public final class GuestMemory implements AutoCloseable {
       ok = true;
     } finally {
       if (!ok) {
-        if (opened >= 0) {
+        if (opened >= 0 && memfdFd < 0) { // a memfd stays the caller's to close
           NativeLibc.close(opened);
         }
         arena.close();
@@ -138,12 +143,53 @@ public final class GuestMemory implements AutoCloseable {
       try (var raf = new java.io.RandomAccessFile(log.toFile(), "rw")) {
         raf.setLength(DirtyLog.bytesFor(pages));
       }
-      return new GuestMemory(ram, log, pages, pageSize, discarderWrapper);
+      return new GuestMemory(ram, log, pages, pageSize, discarderWrapper, -1);
     } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(ram);
       Files.deleteIfExists(log);
       throw e;
     }
+  }
+
+  /**
+   * As {@link #create(Path, String, long, int)} but the RAM is a memfd: the guest maps it through
+   * {@code /proc/<host pid>/fd/<fd>} ({@link #ramPath()}), and it vanishes with the host process.
+   * The dirty log is still a 0600 file in {@code dir}.
+   */
+  public static GuestMemory createMemfd(Path dir, String name, long memoryBytes, int pageSize)
+      throws IOException {
+    if (pageSize <= 0 || Integer.bitCount(pageSize) != 1) {
+      throw new IllegalArgumentException("page size must be a power of two, was " + pageSize);
+    }
+    if (memoryBytes <= 0 || memoryBytes % pageSize != 0) {
+      throw new IllegalArgumentException(
+          "memory size must be a positive multiple of " + pageSize + ", was " + memoryBytes);
+    }
+    long pages = memoryBytes / pageSize;
+    Path log = dir.resolve(name + ".dirty");
+    Files.createFile(log,
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    int fd = -1;
+    try {
+      try (var raf = new java.io.RandomAccessFile(log.toFile(), "rw")) {
+        raf.setLength(DirtyLog.bytesFor(pages));
+      }
+      fd = NativeLibc.memfdCreate("hintlab-" + name, memoryBytes);
+      Path ram = Path.of("/proc", Long.toString(ProcessHandle.current().pid()), "fd",
+          Integer.toString(fd));
+      return new GuestMemory(ram, log, pages, pageSize, UnaryOperator.identity(), fd);
+    } catch (IOException | RuntimeException e) {
+      if (fd >= 0) {
+        NativeLibc.close(fd);
+      }
+      Files.deleteIfExists(log);
+      throw e;
+    }
+  }
+
+  /** Whether the RAM is a memfd rather than a file in the state directory. */
+  public boolean isMemfd() {
+    return memfd;
   }
 
   // mirrors ram_block_discard_range(): PUNCH_HOLE on the file, MADV_REMOVE if that is refused
@@ -381,7 +427,9 @@ public final class GuestMemory implements AutoCloseable {
     sinks.clear();
     NativeLibc.close(fd);
     arena.close();
-    Files.deleteIfExists(ramPath);
+    if (!memfd) {
+      Files.deleteIfExists(ramPath); // a memfd is gone with its last fd and mapping
+    }
     Files.deleteIfExists(dirtyLogPath);
   }
 

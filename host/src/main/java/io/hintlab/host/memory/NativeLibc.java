@@ -50,6 +50,10 @@ public final class NativeLibc {
           false);
   private static final MethodHandle MADVISE =
       bind("madvise", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), false);
+  private static final MethodHandle MEMFD_CREATE =
+      bind("memfd_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), false);
+  private static final MethodHandle FTRUNCATE =
+      bind("ftruncate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), false);
   private static final MethodHandle FSTAT =
       bind("fstat", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), false);
 
@@ -83,6 +87,30 @@ public final class NativeLibc {
       throw e;
     } catch (Throwable t) {
       throw new IOException("open " + path + ": " + t, t);
+    }
+  }
+
+  /**
+   * {@code memfd_create(name, MFD_CLOEXEC)} then {@code ftruncate(fd, size)}: an anonymous sparse
+   * shared-memory file, freed when the last fd and mapping go (so a crashed host leaks nothing).
+   */
+  public static int memfdCreate(String name, long size) throws IOException {
+    int fd;
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment err = a.allocate(CAPTURE);
+      fd = (int) MEMFD_CREATE.invokeExact(err, a.allocateFrom(name), 0x0001 /* MFD_CLOEXEC */);
+      check(fd, err, "memfd_create " + name);
+      int rc = (int) FTRUNCATE.invokeExact(err, fd, size);
+      if (rc < 0) {
+        int errno = (int) ERRNO.get(err, 0L);
+        close(fd);
+        throw new IOException("ftruncate memfd " + name + " failed: errno " + errno);
+      }
+      return fd;
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IOException("memfd_create: " + t, t);
     }
   }
 

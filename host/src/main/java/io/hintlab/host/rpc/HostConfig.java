@@ -15,6 +15,7 @@ import java.time.Duration;
  * @param lease how long a session lives without calls or an open WatchConfig stream
  * @param deviceOptions per-device knobs
  * @param executorThreads threads of the bounded gRPC executor
+ * @param memfd back guest RAM with memfds instead of files in the state directory
  */
 public record HostConfig(
     HostMode mode,
@@ -23,12 +24,13 @@ public record HostConfig(
     long maxMemoryBytes,
     Duration lease,
     DeviceOptions deviceOptions,
-    int executorThreads) {
+    int executorThreads,
+    boolean memfd) {
 
   /** Defaults: discard mode, /dev/shm base, 64 guests of up to 64 GiB, 10 s lease, 16 threads. */
   public static HostConfig defaults() {
     return new HostConfig(HostMode.DISCARD, io.hintlab.host.memory.StateDirs.defaultBase(), 64,
-        64L << 30, Duration.ofSeconds(10), DeviceOptions.defaults(), 16);
+        64L << 30, Duration.ofSeconds(10), DeviceOptions.defaults(), 16, false);
   }
 
   /** Validates the values. */
@@ -49,30 +51,36 @@ public record HostConfig(
   /** A copy with another mode. */
   public HostConfig withMode(HostMode m) {
     return new HostConfig(m, stateBase, maxGuests, maxMemoryBytes, lease, deviceOptions,
-        executorThreads);
+        executorThreads, memfd);
+  }
+
+  /** A copy with memfd ({@code true}) or file backing. */
+  public HostConfig withMemfd(boolean useMemfd) {
+    return new HostConfig(mode, stateBase, maxGuests, maxMemoryBytes, lease, deviceOptions,
+        executorThreads, useMemfd);
   }
 
   /** A copy with another state directory base. */
   public HostConfig withStateBase(Path p) {
     return new HostConfig(mode, p, maxGuests, maxMemoryBytes, lease, deviceOptions,
-        executorThreads);
+        executorThreads, memfd);
   }
 
   /** A copy with another lease. */
   public HostConfig withLease(Duration d) {
     return new HostConfig(mode, stateBase, maxGuests, maxMemoryBytes, d, deviceOptions,
-        executorThreads);
+        executorThreads, memfd);
   }
 
   /** A copy with another guest limit. */
   public HostConfig withMaxGuests(int n) {
     return new HostConfig(mode, stateBase, n, maxMemoryBytes, lease, deviceOptions,
-        executorThreads);
+        executorThreads, memfd);
   }
 
   /** A copy with other device options. */
   public HostConfig withDeviceOptions(DeviceOptions o) {
     return new HostConfig(mode, stateBase, maxGuests, maxMemoryBytes, lease, o,
-        executorThreads);
+        executorThreads, memfd);
   }
 }

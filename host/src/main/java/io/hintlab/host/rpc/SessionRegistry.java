@@ -104,7 +104,9 @@ public final class SessionRegistry implements AutoCloseable {
       if (hostDir == null) {
         hostDir = StateDirs.createHostDir(config.stateBase());
       }
-      memory = GuestMemory.create(hostDir, id, req.getMemoryBytes(), req.getPageSize());
+      memory = config.memfd()
+          ? GuestMemory.createMemfd(hostDir, id, req.getMemoryBytes(), req.getPageSize())
+          : GuestMemory.create(hostDir, id, req.getMemoryBytes(), req.getPageSize());
     } catch (IOException e) {
       throw new BalloonException(Reason.HOST_FAILURE,
           "cannot create guest memory: " + e.getMessage(), e);

@@ -139,6 +139,26 @@ class GuestMemoryTest {
   }
 
   @Test
+  void shouldBackRamWithMemfdThatGuestsCanMapByPath() throws IOException {
+    try (GuestMemory m = GuestMemory.createMemfd(dir, "m", 4 * MIB, PAGE)) {
+      assertTrue(m.isMemfd());
+      assertTrue(m.ramPath().toString().startsWith("/proc/"), m.ramPath().toString());
+      try (Arena a = Arena.ofConfined();
+          FileChannel ch = FileChannel.open(m.ramPath(), StandardOpenOption.READ,
+              StandardOpenOption.WRITE)) {
+        var seg = ch.map(FileChannel.MapMode.READ_WRITE, 0, 4 * MIB, a);
+        for (long p = 0; p < 1024; p++) {
+          seg.set(ValueLayout.JAVA_LONG, p * PAGE, p + 1);
+        }
+      }
+      assertEquals(4 * MIB, m.allocatedBytes());
+      m.discard(0, 512);
+      assertEquals(2 * MIB, m.allocatedBytes());
+    }
+    assertFalse(Files.exists(dir.resolve("m.dirty")));
+  }
+
+  @Test
   void shouldWritePoisonAndForgetDiscard() throws IOException {
     mem.discard(0, 1);
     mem.writePoison(0, 1, 0xaaaaaaaa);

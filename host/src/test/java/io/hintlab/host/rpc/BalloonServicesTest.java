@@ -214,6 +214,28 @@ class BalloonServicesTest {
   }
 
   @Test
+  void shouldServeMemfdBackedGuestAndFreeItOnDetach() throws Exception {
+    Path base = io.hintlab.host.memory.StateDirs.defaultBase().resolve("memfd-test");
+    try (HostServer host = HostServer.startInProcess(
+            HostConfig.defaults().withStateBase(base).withMemfd(true));
+        HostChannel ch = HostChannel.open(host.address())) {
+      var stub = io.hintlab.proto.v1.BalloonDeviceGrpc.newBlockingStub(ch.channel())
+          .withDeadlineAfter(10, TimeUnit.SECONDS);
+      AttachResponse a = stub.attach(HostFixture.attachRequest("m", MEM,
+          HostFixture.ALL_FEATURES));
+      assertTrue(a.getRamPath().startsWith("/proc/"), a.getRamPath());
+      HostFixture.write(a, 0, 1024);
+      stub.report(ReportRequest.newBuilder().setSessionToken(a.getSessionToken())
+          .addRanges(range(512, 9)).build());
+      assertEquals(2L << 20, HostFixture.allocated(a));
+      stub.detach(DetachRequest.newBuilder().setSessionToken(a.getSessionToken()).build());
+      assertFalse(Files.exists(Path.of(a.getRamPath())), "the memfd is closed");
+    } finally {
+      io.hintlab.host.memory.StateDirs.deleteTree(base);
+    }
+  }
+
+  @Test
   void shouldKeepGuestsIsolated() throws Exception {
     try (HostFixture fx = new HostFixture()) {
       AttachResponse small = fx.attach("small", 4L << 20); // 1024 pages
