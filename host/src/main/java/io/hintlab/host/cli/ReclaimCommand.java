@@ -56,7 +56,8 @@ final class ReclaimCommand implements Callable<Integer> {
     if (bytes % (4096L << order) != 0) {
       throw new IllegalArgumentException("--memory-mib must be a multiple of the range size");
     }
-    var r = ReclaimBenchmark.run(new ReclaimBenchmark.Params(bytes, order, batch, passes, warmupMs));
+    var r = ReclaimBenchmark.run(
+        new ReclaimBenchmark.Params(bytes, order, batch, passes, warmupMs));
     if (json) {
       Map<String, Object> o = new LinkedHashMap<>();
       o.put("reclaim_bytes_per_sec", Math.round(r.reclaimBytesPerSec()));
@@ -76,7 +77,8 @@ final class ReclaimCommand implements Callable<Integer> {
     }
     System.out.printf("reclaim: %d KiB ranges, %d per report, %d MiB x %d passes, host on %s%n",
         4L << order, batch, memoryMib, passes, r.transport());
-    System.out.printf("  reclaim throughput      %8.2f GiB/s%n", r.reclaimBytesPerSec() / (1L << 30));
+    System.out.printf("  reclaim throughput      %8.2f GiB/s%n",
+        r.reclaimBytesPerSec() / (1L << 30));
     System.out.printf("  raw punch-hole          %8.2f GiB/s%n", r.rawBytesPerSec() / (1L << 30));
     System.out.printf("  ratio                   %8.3f%n", r.ratio());
     System.out.printf("  host-side handling      %8.2f GiB/s (inside Report, without transport)%n",

@@ -29,7 +29,8 @@ final class ServeCommand implements Callable<Integer> {
   Integer metricsPort;
 
   @Option(names = "--state-dir", paramLabel = "DIR",
-      description = "Private (0700) directory for guest RAM files (default: /dev/shm/hintlab-$USER).")
+      description = "Private (0700) directory for guest RAM files "
+          + "(default: /dev/shm/hintlab-$USER).")
   Path stateDir;
 
   @Option(names = "--lease-ms", paramLabel = "MS", defaultValue = "10000",

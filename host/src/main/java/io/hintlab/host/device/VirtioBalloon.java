@@ -37,7 +37,7 @@ public final class VirtioBalloon {
   public static final int PAGE_REPORTING_CAPACITY = 32;
   /** Most hinted ranges per Hint call: QEMU's free_page_vq size (VIRTQUEUE_MAX_SIZE). */
   public static final int FREE_PAGE_VQ_SIZE = 1024;
-  /** Highest order a guest may declare (x86-64 MAX_PAGE_ORDER is 10; leave room for experiments). */
+  /** Highest order a guest may declare (x86-64 MAX_PAGE_ORDER is 10; room for experiments). */
   public static final int MAX_SUPPORTED_ORDER = 20;
 
   private VirtioBalloon() {}

@@ -12,7 +12,7 @@ public enum RaceKind {
    * (discard-hints modes): the guest reused a hinted block before the device was done with it.
    */
   DIRTIED_BEFORE_HINT_DISCARD("dirtied_before_hint_discard"),
-  /** Hinted ranges carrying a command id that is not the device's current one, or sent in STOP/DONE. */
+  /** Hinted ranges with a command id that is not the device's current one, or sent in STOP/DONE. */
   STALE_HINT("stale_hint"),
   /** An inflated page (given to the host) found dirty: the guest used a page in the balloon. */
   WRITTEN_WHILE_INFLATED("written_while_inflated");

@@ -33,7 +33,8 @@ public final class StatusMapper {
   /** Maps any throwable a service method let escape. */
   public static StatusRuntimeException toStatus(Throwable t) {
     if (t instanceof BalloonException be) {
-      return Status.fromCode(code(be.reason())).withDescription(be.getMessage()).asRuntimeException();
+      return Status.fromCode(code(be.reason())).withDescription(be.getMessage())
+          .asRuntimeException();
     }
     if (t instanceof StatusRuntimeException sre) {
       return sre;
