@@ -236,6 +236,44 @@ class BalloonServicesTest {
   }
 
   @Test
+  void shouldPauseGuestAroundHintDiscardOverGrpc() throws Exception {
+    try (HostFixture fx = new HostFixture(HostMode.DISCARD_HINTS_PAUSED, Duration.ofSeconds(30),
+        4)) {
+      AttachResponse a = fx.attach("hp", MEM);
+      String token = a.getSessionToken();
+      BlockingQueue<ConfigEvent> events = watch(fx, token,
+          PausedRequest.newBuilder().setSessionToken(token).build());
+      next(events);
+      String id = idOf(fx, "hp");
+      fx.control().startHinting(GuestRef.newBuilder().setGuestId(id).build());
+      int cmd = next(events).getConfig().getFreePageHintCmdId();
+      HostFixture.write(a, 0, 2048);
+      fx.device().hint(HintRequest.newBuilder().setSessionToken(token).setStartCmdId(cmd).build());
+      HintResponse r = fx.device().hint(HintRequest.newBuilder().setSessionToken(token)
+          .setRanges(HintRanges.newBuilder().setCmdId(cmd).addRanges(range(0, 10))
+              .addRanges(range(1024, 10))).build());
+      assertEquals(2, r.getAppliedRanges());
+      assertEquals(ConfigEvent.Kind.PAUSE, next(events).getKind());
+      assertEquals(ConfigEvent.Kind.RESUME, next(events).getKind());
+      assertEquals(0, HostFixture.allocated(a), "hinted blocks discarded while paused");
+      var st = fx.control().getGuest(GuestRef.newBuilder().setGuestId(id).build());
+      assertFalse(st.getPaused());
+      assertEquals(1, st.getCountersOrThrow("pauses"));
+      assertEquals(0, st.getCountersOrThrow("races"));
+    }
+  }
+
+  @Test
+  void shouldFreeEveryGuestFileWhenHostStops() throws Exception {
+    HostFixture fx = new HostFixture();
+    AttachResponse a = fx.attach("s", MEM);
+    Path hostDir = Path.of(a.getRamPath()).getParent();
+    fx.close();
+    assertFalse(Files.exists(Path.of(a.getRamPath())));
+    assertFalse(Files.exists(hostDir), "the host's private directory is removed");
+  }
+
+  @Test
   void shouldKeepGuestsIsolated() throws Exception {
     try (HostFixture fx = new HostFixture()) {
       AttachResponse small = fx.attach("small", 4L << 20); // 1024 pages
