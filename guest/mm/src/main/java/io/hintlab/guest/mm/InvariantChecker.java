@@ -25,8 +25,7 @@ import java.util.List;
  *   <li>free lists are well linked, hold only free heads of their order and type, no block is on
  *       two lists, and list lengths and nr_free equal recounts;
  *   <li>a free block's list type equals the type of every pageblock it covers (v6.10+);
- *   <li>no two free buddies of the same order are left unmerged unless the pageblock no-merge rule
- *       keeps them apart;
+ *   <li>no two free buddies of the same order below pageblock order are left unmerged;
  *   <li>NR_FREE_PAGES, NR_FREE_CMA_PAGES, nr_free_highatomic, NR_FREE_PAGES_BLOCKS and
  *       nr_isolate_pageblock equal recounts; pcp counts equal their lists;
  *   <li>only free blocks are marked reported.
@@ -185,21 +184,19 @@ public final class InvariantChecker {
     }
   }
 
-  /** __free_one_page() would have merged two free buddies unless the no-merge rule applies. */
+  /**
+   * __free_one_page() would have merged two free buddies below pageblock order. At pageblock order
+   * and above the kernel itself leaves pairs unmerged: the no-merge rule keeps isolated, CMA and
+   * HIGHATOMIC blocks apart, and a later type change (move_freepages_block() when unreserving a
+   * HIGHATOMIC block, or isolating both halves) moves free blocks between lists without merging.
+   */
   private void checkUnmergedBuddy(Zone z, int pfn, int order) {
-    if (order >= geo.maxPageOrder()) {
+    if (order >= geo.pageblockOrder()) {
       return;
     }
     int buddy = pfn ^ (1 << order);
     if (buddy < pfn || !z.isBuddyOfOrder(buddy, order)) {
       return; // check each pair once, from its lower half
-    }
-    if (order >= geo.pageblockOrder()) {
-      int mt = mm.getPfnblockMigratetype(pfn);
-      int bmt = mm.getPfnblockMigratetype(buddy);
-      if (mt != bmt && (!MigrateType.isMergeable(mt) || !MigrateType.isMergeable(bmt))) {
-        return;
-      }
     }
     fail(z + ": free buddies at pfn " + pfn + " and " + buddy + " of order " + order
         + " were not merged");

@@ -4,7 +4,8 @@ import java.util.Arrays;
 
 /**
  * The model's {@code struct page} array and pageblock bitmap: primitive arrays indexed by pfn, no
- * object per page. Ten bytes per page: a state byte, an order byte and two list links.
+ * object per page. Fourteen bytes per page: a state byte, an order byte, two list links and the
+ * owner of an allocated block (the model's compact reverse map).
  *
  * <p>State byte layout:
  *
@@ -68,6 +69,8 @@ public final class MemMap {
   final byte[] order;
   final int[] next;
   final int[] prev;
+  /** Owner of an allocated head ({@link PageOwners#owner}); 0 = none. */
+  final int[] owner;
   final byte[] pageblock;
 
   MemMap(Geometry geo, int nrPages) {
@@ -77,13 +80,14 @@ public final class MemMap {
     this.order = new byte[nrPages];
     this.next = new int[nrPages];
     this.prev = new int[nrPages];
+    this.owner = new int[nrPages];
     this.pageblock = new byte[(int) (((long) nrPages + geo.pageblockNrPages() - 1) >> geo.pageblockOrder())];
   }
 
   /** Bytes of model metadata per page: the four per-pfn arrays plus the pageblock bitmap. */
   public double bytesPerPage() {
     long bytes = (long) state.length + order.length + 4L * next.length + 4L * prev.length
-        + pageblock.length;
+        + 4L * owner.length + pageblock.length;
     return (double) bytes / nrPages;
   }
 
@@ -105,6 +109,11 @@ public final class MemMap {
   /** The order stored on a head pfn. */
   public int order(int pfn) {
     return order[pfn];
+  }
+
+  /** The owner of an allocated head (0 when it has none). */
+  public int owner(int pfn) {
+    return owner[pfn];
   }
 
   /** PageReported(). */

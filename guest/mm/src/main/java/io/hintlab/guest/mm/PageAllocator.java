@@ -47,6 +47,8 @@ public final class PageAllocator {
   final long[][] events;
   final long minFreeKbytes;
   final boolean mobilityDisabled;
+  final PageOwners owners = new PageOwners();
+  volatile PageCopier copier = PageCopier.NONE;
   private final int thpOrder;
   private volatile long allocFailures;
 
@@ -204,6 +206,16 @@ public final class PageAllocator {
     return mobilityDisabled;
   }
 
+  /** The registry of movable page owners (workloads, the balloon). */
+  public PageOwners owners() {
+    return owners;
+  }
+
+  /** Installs the hook that copies page contents when a page migrates (guest RAM). */
+  public void setPageCopier(PageCopier copier) {
+    this.copier = copier == null ? PageCopier.NONE : copier;
+  }
+
   /** Number of modelled cpus. */
   public int nrCpus() {
     return cfg.nrCpus();
@@ -249,7 +261,20 @@ public final class PageAllocator {
    * @throws IllegalArgumentException for a bad cpu, order or gfp
    */
   public int allocPages(int cpu, int order, int gfp) {
+    return allocPages(cpu, order, gfp, 0);
+  }
+
+  /**
+   * alloc_pages() for an owned block: as {@link #allocPages(int, int, int)}, and the block's
+   * owner word ({@link PageOwners#owner}) is recorded so that migration can tell the owner. A
+   * block whose owner class is non-LRU movable becomes a movable_ops page (balloon pages).
+   *
+   * @param owner the owner word, or 0 for none
+   * @return the first pfn of the block, or -1
+   */
+  public int allocPages(int cpu, int order, int gfp, int owner) {
     checkCpu(cpu);
+    owners.checkRegistered(owner);
     if (order < 0 || order >= geo.nrPageOrders()) {
       throw new IllegalArgumentException(
           "order must be in [0, " + geo.nrPageOrders() + "), got " + order);
@@ -269,6 +294,13 @@ public final class PageAllocator {
     }
     if (pfn < 0) {
       allocFailures++;
+    } else if (owner != 0) {
+      // The block is ours alone now: no list links it, so no lock is needed to label it.
+      mm.owner[pfn] = owner;
+      if (owners.isNonLru(owner)) {
+        mm.setKind(pfn, K_ALLOC, MemMap.AUX_MOVABLE_OPS);
+        mm.fillTails(pfn, order, K_TAIL, MemMap.AUX_MOVABLE_OPS);
+      }
     }
     return pfn;
   }
@@ -439,6 +471,7 @@ public final class PageAllocator {
   private void prepNewPage(int pfn, int order, int mt) {
     mm.setHead(pfn, K_ALLOC, mt, order);
     mm.fillTails(pfn, order, K_TAIL, mt);
+    mm.owner[pfn] = 0;
   }
 
   // ---------------------------------------------------------------- free
@@ -456,7 +489,18 @@ public final class PageAllocator {
       throw new IllegalArgumentException(
           "pfn " + pfn + " is not the head of an allocated block of order " + order);
     }
+    mm.owner[pfn] = 0;
     freeFrozenPages(cpu, z, pfn, order);
+  }
+
+  /** Frees a block the allocator itself owns (a migrated-away source, an unused target). */
+  void freeOwnedBlock(int cpu, int pfn, int order) {
+    mm.owner[pfn] = 0;
+    freeFrozenPages(cpu, zoneOf(pfn), pfn, order);
+  }
+
+  void checkCpuIndex(int cpu) {
+    checkCpu(cpu);
   }
 
   private void freeFrozenPages(int cpu, Zone z, int pfn, int order) {
