@@ -23,7 +23,10 @@ public final class GuestMain implements Runnable {
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new GuestMain());
     // Subcommands (one class each) are added here.
-    cl.setExecutionExceptionHandler(new CliErrors());
+    cl.addSubcommand(new BenchCommand());
+    CliErrors errors = new CliErrors();
+    cl.setExecutionExceptionHandler(errors);
+    cl.setParameterExceptionHandler(errors);
     return cl;
   }
 
@@ -33,6 +36,6 @@ public final class GuestMain implements Runnable {
 
   @Override
   public void run() {
-    spec.commandLine().usage(System.out);
+    spec.commandLine().usage(spec.commandLine().getOut());
   }
 }
