@@ -45,6 +45,9 @@ public final class PageAllocator {
   /** zonelist[highest_zoneidx]: populated zones at or below it, highest first. */
   final Zone[][] zonelist;
   final long[][] events;
+  /** Events counted where no cpu is at hand (owner callbacks); summed into {@link #event}. */
+  private final java.util.concurrent.atomic.AtomicLongArray sharedEvents =
+      new java.util.concurrent.atomic.AtomicLongArray(VmEvent.values().length);
   final long minFreeKbytes;
   final boolean mobilityDisabled;
   final PageOwners owners = new PageOwners();
@@ -223,7 +226,7 @@ public final class PageAllocator {
 
   /** The sum over cpus of an event counter. */
   public long event(VmEvent e) {
-    long sum = 0;
+    long sum = sharedEvents.get(e.ordinal());
     for (long[] perCpu : events) {
       sum += perCpu[e.ordinal()];
     }
@@ -233,6 +236,11 @@ public final class PageAllocator {
   /** Adds to an event counter of cpu (for the parts of the model outside this class). */
   public void countEvent(int cpu, VmEvent e, long delta) {
     events[cpu][e.ordinal()] += delta;
+  }
+
+  /** Adds to an event counter from a context that has no cpu of its own (thread-safe). */
+  public void countEventShared(VmEvent e, long delta) {
+    sharedEvents.addAndGet(e.ordinal(), delta);
   }
 
   /** Allocations that failed (returned -1) since boot. */
