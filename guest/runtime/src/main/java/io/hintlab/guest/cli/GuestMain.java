@@ -24,6 +24,7 @@ public final class GuestMain implements Runnable {
     CommandLine cl = new CommandLine(new GuestMain());
     // Subcommands (one class each) are added here.
     cl.addSubcommand(new BenchCommand());
+    cl.addSubcommand(new DemoCommand());
     CliErrors errors = new CliErrors();
     cl.setExecutionExceptionHandler(errors);
     cl.setParameterExceptionHandler(errors);

@@ -3,7 +3,10 @@ package io.hintlab.guest.cli;
 import java.util.List;
 import java.util.Map;
 
-/** A tiny JSON writer for CLI output: maps, lists, strings, numbers, booleans. */
+/**
+ * A tiny JSON writer for CLI output: maps, lists, strings, numbers, booleans. Lists of numbers
+ * stay on one line.
+ */
 final class JsonOut {
   private JsonOut() {}
 
@@ -31,6 +34,14 @@ final class JsonOut {
           write(sb, e.getValue(), indent + 1);
         }
         sb.append(m.isEmpty() ? "}" : "\n" + "  ".repeat(indent) + "}");
+      }
+      case List<?> l when !l.isEmpty() && l.stream().allMatch(e -> e instanceof Number) -> {
+        sb.append('[');
+        for (int i = 0; i < l.size(); i++) {
+          sb.append(i == 0 ? "" : ", ");
+          write(sb, l.get(i), indent);
+        }
+        sb.append(']');
       }
       case List<?> l -> {
         sb.append('[');
