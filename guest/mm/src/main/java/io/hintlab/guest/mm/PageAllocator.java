@@ -103,6 +103,10 @@ public final class PageAllocator {
     if (minFree < 0) {
       minFree = Watermarks.calculateMinFreeKbytes(zones, geo);
       if (cfg.thp()) {
+        // init_per_zone_wmark_min() (postcore) sets the watermarks from the int_sqrt() value
+        // before hugepage_init() (subsys) runs set_recommended_min_free_kbytes(), whose 5% cap
+        // counts nr_free_buffer_pages() = managed - high_wmark_pages()
+        Watermarks.setupPerZoneWmarks(zones, geo, minFree, cfg.watermarkScaleFactor());
         minFree = Watermarks.recommendedMinFreeKbytes(zones, geo, minFree);
       }
     }
