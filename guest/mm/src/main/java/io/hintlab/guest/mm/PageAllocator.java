@@ -293,6 +293,9 @@ public final class PageAllocator {
     }
     int highestIdx = Gfp.zone(gfp).ordinal();
     int mt = Gfp.migratetype(gfp);
+    if (mobilityDisabled) {
+      mt = MigrateType.UNMOVABLE; // gfp_migratetype(): page_group_by_mobility_disabled
+    }
     Zone[] zl = zonelist[highestIdx];
     if (zl.length == 0) {
       allocFailures++;
