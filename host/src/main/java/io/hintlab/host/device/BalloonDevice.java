@@ -12,6 +12,7 @@ import io.hintlab.host.races.RaceLog;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -36,6 +37,12 @@ public final class BalloonDevice implements AutoCloseable {
   /** Pages per pageblock for memory maps (x86-64: pageblock_order 9). */
   public static final int PAGES_PER_BLOCK = 512;
   private static final int STATS_TAGS = 16;
+  /**
+   * Names in {@link #counters()} whose values are current levels that may fall (pages discarded,
+   * hinted or ballooned now), not monotonic counters; Prometheus must export them as gauges.
+   */
+  public static final Set<String> LEVEL_NAMES =
+      Set.of("discarded_pages", "hinted_pages_now", "ballooned_pages");
   private static final DeviceEvents NO_EVENTS =
       new DeviceEvents() {
         @Override
@@ -661,7 +668,7 @@ public final class BalloonDevice implements AutoCloseable {
     return c;
   }
 
-  /** Every counter by wire name, including memory and race counters. */
+  /** Every counter by wire name, including memory and race counters (see {@link #LEVEL_NAMES}). */
   public Map<String, Long> counters() {
     Map<String, Long> m = new LinkedHashMap<>();
     for (Counter c : Counter.values()) {

@@ -13,8 +13,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * Prometheus view of every guest's counters: {@code hintlab_<counter>_total{guest="..."}} and
- * {@code hintlab_rss_bytes{guest="..."}}. Meters appear at attach and go at detach.
+ * Prometheus view of every guest's counters: {@code hintlab_<counter>_total{guest="..."}} for the
+ * monotonic ones, {@code hintlab_<name>{guest="..."}} gauges for the levels that may fall
+ * ({@link BalloonDevice#LEVEL_NAMES}: a counter must never decrease, or {@code rate()} reads a
+ * fall as a reset), and {@code hintlab_rss_bytes{guest="..."}}. Meters appear at attach and go at
+ * detach.
  */
 public final class HostMetrics {
   private final PrometheusMeterRegistry registry =
@@ -31,6 +34,13 @@ public final class HostMetrics {
     BalloonDevice d = s.device();
     List<Meter> list = new CopyOnWriteArrayList<>();
     for (String name : d.counters().keySet()) {
+      if (BalloonDevice.LEVEL_NAMES.contains(name)) {
+        list.add(Gauge.builder("hintlab_" + name, d,
+                dev -> dev.counters().getOrDefault(name, 0L))
+            .tag("guest", d.guestId())
+            .register(registry));
+        continue;
+      }
       list.add(FunctionCounter.builder("hintlab_" + name, d,
               dev -> dev.counters().getOrDefault(name, 0L))
           .tag("guest", d.guestId())

@@ -99,6 +99,16 @@ class UnixSocketServerTest {
         assertEquals(200, r.statusCode());
         assertTrue(r.body().contains("hintlab_reports_total{guest=\"guest-1\"} 0.0"), r.body());
         assertTrue(r.body().contains("hintlab_rss_bytes"), r.body());
+        // One counter per feature (issue 4's list), monotonic, as Prometheus counters.
+        for (String c : new String[] {"reports", "reported_bytes", "discard_failures", "hints",
+            "stale_hints", "refaults", "races", "inflated_pages", "deflated_pages"}) {
+          assertTrue(r.body().contains("# TYPE hintlab_" + c + "_total counter"), c);
+        }
+        // Levels that fall (a refault lowers discarded_pages) must be gauges, never counters.
+        for (String g : new String[] {"discarded_pages", "hinted_pages_now", "ballooned_pages"}) {
+          assertTrue(r.body().contains("# TYPE hintlab_" + g + " gauge"), g + " in " + r.body());
+          assertFalse(r.body().contains("hintlab_" + g + "_total"), g);
+        }
       }
     }
   }
