@@ -12,6 +12,9 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.reflection.v1.ServerReflectionGrpc;
+import io.grpc.reflection.v1.ServerReflectionRequest;
+import io.grpc.reflection.v1.ServerReflectionResponse;
 import io.grpc.stub.StreamObserver;
 import io.hintlab.host.device.HostMode;
 import io.hintlab.proto.v1.AttachResponse;
@@ -120,6 +123,35 @@ class BalloonServicesTest {
       var health = HealthGrpc.newBlockingStub(fx.channel.channel())
           .withDeadlineAfter(5, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance());
       assertEquals(HealthCheckResponse.ServingStatus.SERVING, health.getStatus());
+    }
+  }
+
+  @Test
+  void shouldListEveryServiceThroughReflection() throws Exception {
+    try (HostFixture fx = new HostFixture()) {
+      BlockingQueue<ServerReflectionResponse> answers = new LinkedBlockingQueue<>();
+      StreamObserver<ServerReflectionRequest> req = ServerReflectionGrpc.newStub(
+              fx.channel.channel()).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .serverReflectionInfo(new StreamObserver<>() {
+            @Override
+            public void onNext(ServerReflectionResponse r) {
+              answers.add(r);
+            }
+
+            @Override
+            public void onError(Throwable t) {}
+
+            @Override
+            public void onCompleted() {}
+          });
+      req.onNext(ServerReflectionRequest.newBuilder().setListServices("*").build());
+      ServerReflectionResponse r = answers.poll(5, TimeUnit.SECONDS);
+      req.onCompleted();
+      assertTrue(r != null, "no reflection answer within 5 s");
+      var names = r.getListServicesResponse().getServiceList().stream()
+          .map(io.grpc.reflection.v1.ServiceResponse::getName).toList();
+      assertTrue(names.containsAll(java.util.List.of("hintlab.v1.BalloonDevice",
+          "hintlab.v1.HostControl", "grpc.health.v1.Health")), names.toString());
     }
   }
 
