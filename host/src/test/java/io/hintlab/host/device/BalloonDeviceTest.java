@@ -15,9 +15,12 @@ import io.hintlab.host.races.RaceEvent;
 import io.hintlab.host.races.RaceKind;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class BalloonDeviceTest {
   private static final long ALL =
@@ -193,6 +196,31 @@ class BalloonDeviceTest {
       assertEquals(7, map[3]);
       f.dev.hinting().done();
       assertEquals(0, f.dev.memoryMap()[2], "DONE releases hinted pages");
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(value = HostMode.class, names = {"DISCARD", "MIGRATE", "DISCARD_HINTS",
+      "HINT_WAIT_ACK"})
+  void shouldApplyHintAsTheHostModeSays(HostMode mode) throws Exception {
+    try (DeviceFixture f = new DeviceFixture(ALL, mode)) {
+      List<long[]> migrationSink = new ArrayList<>();
+      f.dev.setMigrationHintSink((pfn, n, id) -> migrationSink.add(new long[] {pfn, n}));
+      f.write(0, 1024);
+      int id = f.dev.startHinting();
+      f.dev.hintStart(id);
+      var r = f.dev.hintRanges(id, new long[] {0}, new int[] {10});
+      assertEquals(1, r.applied());
+      assertEquals(1024, f.dev.counter(Counter.HINTED_PAGES), "every mode counts the hint");
+      // discard-hints and hint-wait-ack discard before the Hint call returns (the ack); discard
+      // only records hints; migrate hands them to the migration bitmap and discards nothing.
+      boolean discards = mode == HostMode.DISCARD_HINTS || mode == HostMode.HINT_WAIT_ACK;
+      assertEquals(discards ? 0 : 4L << 20, f.dev.memory().allocatedBytes(), mode.wireName());
+      assertEquals(discards ? 1024 : 0, f.dev.counter(Counter.HINT_DISCARDED_PAGES));
+      assertEquals(mode == HostMode.MIGRATE ? 1 : 0, migrationSink.size());
+      if (mode == HostMode.MIGRATE) {
+        assertEquals(1024, migrationSink.get(0)[1]);
+      }
     }
   }
 
