@@ -225,6 +225,28 @@ class BalloonDeviceTest {
   }
 
   @Test
+  void shouldIgnoreAndCountReportedRangesNotAlignedToBackingPage() throws Exception {
+    // 1 KiB guest pages on a 4 KiB tmpfs backing: an order-0 range is a quarter of a host page,
+    // which QEMU's virtio_balloon_handle_report() skips ("simply ignore unaligned memory regions").
+    java.nio.file.Path dir = io.hintlab.host.memory.StateDirs.createHostDir(
+        io.hintlab.host.memory.StateDirs.defaultBase());
+    var mem = io.hintlab.host.memory.GuestMemory.create(dir, "small", 1L << 20, 1024);
+    try (BalloonDevice dev = new BalloonDevice("g2", "small-pages", 1, mem,
+        FeatureNegotiation.offered(HostMode.DISCARD), features(VIRTIO_BALLOON_F_PAGE_REPORTING), 0,
+        10, HostMode.DISCARD, new io.hintlab.host.races.RaceLog(8), DeviceOptions.defaults())) {
+      assertEquals(4096, mem.backingPageSize());
+      var r = dev.report(new long[] {1, 8}, new int[] {0, 2});
+      assertEquals(1, r.ignoredRanges());
+      assertEquals(4, r.discardedPages(), "the aligned 4 KiB range is discarded");
+      assertEquals(1, dev.counters().get("misaligned_ranges"));
+      assertEquals(1, dev.counter(Counter.IGNORED_RANGES));
+      assertFalse(mem.isDiscarded(1));
+    } finally {
+      io.hintlab.host.memory.StateDirs.deleteTree(dir);
+    }
+  }
+
+  @Test
   void shouldRejectFeaturesNotOfferedOrUnknown() {
     long offered = FeatureNegotiation.offered(HostMode.DISCARD);
     var unknown = assertThrows(BalloonException.class,
