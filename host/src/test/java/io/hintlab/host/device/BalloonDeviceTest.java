@@ -247,6 +247,31 @@ class BalloonDeviceTest {
   }
 
   @Test
+  void shouldNeverFaultInDiscardedPagesWhileObservingThem() throws Exception {
+    // A read of a punched tmpfs page allocates it again; nothing the host does after a discard
+    // (status, maps, counters, syncs, repeated reports, inflate/deflate, hint discards) may read
+    // guest RAM.
+    try (DeviceFixture f = new DeviceFixture(ALL, HostMode.DISCARD_HINTS)) {
+      f.write(0, 1024);
+      f.dev.report(new long[] {0, 512}, new int[] {9, 9});
+      assertEquals(0, f.dev.memory().allocatedBytes());
+      f.dev.memoryMap();
+      f.dev.counters();
+      f.dev.config();
+      f.dev.memory().syncAllDirty(null);
+      f.dev.report(new long[] {0}, new int[] {10});
+      f.dev.inflate(new long[] {3, 700});
+      f.dev.deflate(new long[] {3, 700});
+      int id = f.dev.startHinting();
+      f.dev.hintStart(id);
+      f.dev.hintRanges(id, new long[] {0}, new int[] {10});
+      assertEquals(0, f.dev.memory().allocatedBytes(), "a discarded page was read");
+      assertEquals(1024, f.dev.memory().discardedPages());
+      assertEquals(0, f.dev.counters().get("refaults"));
+    }
+  }
+
+  @Test
   void shouldRejectFeaturesNotOfferedOrUnknown() {
     long offered = FeatureNegotiation.offered(HostMode.DISCARD);
     var unknown = assertThrows(BalloonException.class,
