@@ -812,6 +812,43 @@ public final class Zone {
     return true;
   }
 
+  // ---------------------------------------------------------------- import hooks
+
+  /**
+   * Empties every free list and zeroes the free-page and pageblock counters, so that an importer
+   * ({@link PagetypeinfoImport}) can rebuild the zone's state. Zone lock held.
+   */
+  void resetFreeArea() {
+    checkLocked();
+    java.util.Arrays.fill(listHead, NIL);
+    java.util.Arrays.fill(listTail, NIL);
+    java.util.Arrays.fill(listLen, 0);
+    java.util.Arrays.fill(nrFree, 0);
+    nrFreePages = 0;
+    nrFreeCma = 0;
+    nrFreePagesBlocks = 0;
+    nrFreeHighatomic = 0;
+    nrReservedHighatomic = 0;
+    nrIsolatePageblock = 0;
+    cmaPages = 0;
+  }
+
+  /**
+   * Sets _watermark[] (without boost), watermark_boost and lowmem_reserve[] to values read from a
+   * real machine instead of those __setup_per_zone_wmarks() computed. Zone lock held.
+   *
+   * @param wmarks _watermark[WMARK_MIN..WMARK_PROMO]
+   * @param boost watermark_boost
+   * @param lowmemReserve lowmem_reserve[] by zone type, MAX_NR_ZONES entries
+   */
+  void overrideWatermarks(long[] wmarks, long boost, long[] lowmemReserve) {
+    checkLocked();
+    System.arraycopy(wmarks, 0, watermark, 0, NR_WMARK);
+    watermarkBoost = boost;
+    boostedWatermark = boost != 0;
+    System.arraycopy(lowmemReserve, 0, this.lowmemReserve, 0, ZoneType.MAX_NR_ZONES);
+  }
+
   // ---------------------------------------------------------------- watermarks
 
   /** __zone_watermark_unusable_free(). */
