@@ -27,7 +27,7 @@ public final class BenchChild {
       result.forEach((k, v) -> sb.append(' ').append(k).append('=').append(v));
       System.out.println(sb);
       System.exit(0);
-    } catch (RuntimeException | OutOfMemoryError e) {
+    } catch (RuntimeException | Error e) {
       System.err.println(args[0] + ": " + e);
       System.exit(1);
     }

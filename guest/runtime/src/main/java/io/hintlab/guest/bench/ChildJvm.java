@@ -53,7 +53,7 @@ final class ChildJvm {
       if (proc.exitValue() != 0) {
         String stderr = Files.readString(err, StandardCharsets.UTF_8).strip();
         throw new IllegalStateException("benchmark " + kind + " failed (exit "
-            + proc.exitValue() + "): " + lastLine(stderr.isEmpty() ? stdout : stderr));
+            + proc.exitValue() + "): " + firstLine(stderr.isEmpty() ? stdout : stderr));
       }
       for (String line : stdout.split("\n")) {
         if (line.startsWith(BenchChild.PREFIX + " ")) {
@@ -61,16 +61,16 @@ final class ChildJvm {
         }
       }
       throw new IllegalStateException("benchmark " + kind + " printed no result: "
-          + lastLine(stdout.strip()));
+          + firstLine(stdout.strip()));
     } finally {
       Files.deleteIfExists(out);
       Files.deleteIfExists(err);
     }
   }
 
-  private static String lastLine(String s) {
-    int nl = s.lastIndexOf('\n');
-    return nl < 0 ? s : s.substring(nl + 1);
+  private static String firstLine(String s) {
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
   }
 
   private static Map<String, String> parse(String pairs) {
