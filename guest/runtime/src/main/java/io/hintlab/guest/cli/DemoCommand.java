@@ -34,9 +34,7 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (cpus < 1 || cpus > 1024) {
-      throw new IllegalArgumentException("--cpus must be in [1, 1024], got " + cpus);
-    }
+    ModelOptions.checkCpus(cpus);
     ModelDemo.Result r;
     try {
       r = ModelDemo.run(memory, cpus, seed);

@@ -25,6 +25,7 @@ public final class GuestMain implements Runnable {
     // Subcommands (one class each) are added here.
     cl.addSubcommand(new BenchCommand());
     cl.addSubcommand(new DemoCommand());
+    cl.addSubcommand(new ProcCommand());
     CliErrors errors = new CliErrors();
     cl.setExecutionExceptionHandler(errors);
     cl.setParameterExceptionHandler(errors);
