@@ -461,9 +461,9 @@ public final class BalloonDevice implements AutoCloseable {
       // Writes before the inflate are the page's old life; only later ones break MUST_TELL_HOST.
       memory.syncDirty(pfn, 1, null);
       try {
-        if (poisonVal == 0) {
-          memory.discard(pfn, 1);
-        }
+        // QEMU's balloon_inflate_page() discards whatever poison_val is: only the reporting
+        // handler skips poisoned guests, and the driver rewrites poison after deflating.
+        memory.discard(pfn, 1);
       } catch (IOException e) {
         count(Counter.DISCARD_FAILURES, 1);
       }

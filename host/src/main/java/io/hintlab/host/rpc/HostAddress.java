@@ -67,7 +67,30 @@ public record HostAddress(Kind kind, String path, String host, int port) {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("--listen port is not a number in '" + s + "'");
     }
-    return tcp(s.substring(0, colon), port);
+    String host = s.substring(0, colon);
+    if (!isLoopback(host)) {
+      // DESIGN section 5: TCP on loopback only. The control service has no token of its own; the
+      // Unix socket's file mode or the loopback interface is all that guards it.
+      throw new IllegalArgumentException("--listen must be a loopback address (127.0.0.0/8, "
+          + "localhost or [::1]), got '" + host + "'");
+    }
+    return tcp(host, port);
+  }
+
+  private static boolean isLoopback(String host) {
+    String h = host.startsWith("[") && host.endsWith("]")
+        ? host.substring(1, host.length() - 1) : host;
+    if (h.equals("localhost")) {
+      return true;
+    }
+    if (!h.matches("[0-9.]+") && !h.contains(":")) {
+      return false; // a name: never resolve names to decide where to listen
+    }
+    try {
+      return java.net.InetAddress.getByName(h).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      return false;
+    }
   }
 
   @Override

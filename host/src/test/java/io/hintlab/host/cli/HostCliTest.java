@@ -56,6 +56,11 @@ class HostCliTest {
     Run listen = run("host", "status", "--listen", "localhost");
     assertEquals(2, listen.code());
     assertTrue(listen.err().contains("HOST:PORT"), listen.err());
+    Run wide = run("host", "serve", "--listen", "0.0.0.0:7070");
+    assertEquals(2, wide.code());
+    assertTrue(wide.err().contains("--listen must be a loopback address"), wide.err());
+    Run named = run("host", "serve", "--listen", "example.org:7070");
+    assertEquals(2, named.code(), "names are never resolved to decide where to listen");
     Run order = run("bench", "reclaim", "--order", "12");
     assertEquals(2, order.code());
     assertTrue(order.err().contains("--order must be in [0, 10]"), order.err());
