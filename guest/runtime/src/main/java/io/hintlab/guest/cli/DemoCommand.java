@@ -1,6 +1,7 @@
 package io.hintlab.guest.cli;
 
 import io.hintlab.guest.demo.ModelDemo;
+import io.hintlab.guest.mm.MmConfig;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -35,12 +36,13 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     ModelOptions.checkCpus(cpus);
-    ModelDemo.Result r;
+    MmConfig cfg;
     try {
-      r = ModelDemo.run(memory, cpus, seed);
+      cfg = MmConfig.builder().memory(memory).nrCpus(cpus).build();
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("--memory: " + e.getMessage(), e);
     }
+    ModelDemo.Result r = ModelDemo.run(cfg, seed);
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       out.println(JsonOut.write(r.toMap()));

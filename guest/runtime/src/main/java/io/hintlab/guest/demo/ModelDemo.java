@@ -99,14 +99,11 @@ public final class ModelDemo {
     }
   }
 
-  /**
-   * Runs the demo.
-   *
-   * @throws IllegalArgumentException for a memory size or cpu count the model refuses
-   */
-  public static Result run(long memoryBytes, int cpus, long seed) {
-    PageAllocator pa =
-        new PageAllocator(MmConfig.builder().memory(memoryBytes).nrCpus(cpus).build());
+  /** Runs the demo on a freshly booted model of {@code cfg}. */
+  public static Result run(MmConfig cfg, long seed) {
+    PageAllocator pa = new PageAllocator(cfg);
+    long memoryBytes = (long) pa.memMap().nrPages() << pa.geometry().pageShift();
+    int cpus = pa.nrCpus();
     Snapshot before = Snapshot.of(pa);
     WorkloadResult w = Workloads.create(FragmentWorkload.NAME, pa, seed).run(0);
     Snapshot after = Snapshot.of(pa);

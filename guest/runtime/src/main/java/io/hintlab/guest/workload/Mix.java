@@ -5,7 +5,7 @@ import java.util.SplittableRandom;
 
 /**
  * A distribution of allocation orders and GFP flags, as lookup tables of 1024 entries so that a
- * draw is one random int and two array reads.
+ * draw is one random int and one array read.
  */
 final class Mix {
   private static final int SLOTS = 1024;
@@ -24,18 +24,22 @@ final class Mix {
    * @param orderWeights weight of order i at index i
    * @param typeWeights weights of UNMOVABLE (GFP_KERNEL), RECLAIMABLE (GFP_KERNEL_RECLAIMABLE),
    *     MOVABLE (GFP_HIGHUSER_MOVABLE)
+   * @throws IllegalArgumentException for a negative weight, all weights 0, or not 3 type weights
    */
   Mix(int[] orderWeights, int[] typeWeights) {
     if (typeWeights.length != TYPE_GFP.length) {
       throw new IllegalArgumentException("typeWeights must have 3 entries");
     }
-    fill(orderWeights, i -> orders[i.slot] = (byte) i.value);
-    fill(typeWeights, i -> gfps[i.slot] = TYPE_GFP[i.value]);
+    int[] order = slots(orderWeights);
+    int[] type = slots(typeWeights);
+    for (int i = 0; i < SLOTS; i++) {
+      orders[i] = (byte) order[i];
+      gfps[i] = TYPE_GFP[type[i]];
+    }
   }
 
-  private record Slot(int slot, int value) {}
-
-  private static void fill(int[] weights, java.util.function.Consumer<Slot> put) {
+  /** For each slot, the index of the weight it falls under (proportional shares of SLOTS). */
+  private static int[] slots(int[] weights) {
     long total = 0;
     for (int w : weights) {
       if (w < 0) {
@@ -46,15 +50,17 @@ final class Mix {
     if (total == 0) {
       throw new IllegalArgumentException("weights must not all be 0");
     }
+    int[] out = new int[SLOTS];
     int slot = 0;
     long cumulative = 0;
     for (int v = 0; v < weights.length; v++) {
       cumulative += weights[v];
       int end = (int) (cumulative * SLOTS / total);
       for (; slot < end; slot++) {
-        put.accept(new Slot(slot, v));
+        out[slot] = v;
       }
     }
+    return out;
   }
 
   /** A random order. */

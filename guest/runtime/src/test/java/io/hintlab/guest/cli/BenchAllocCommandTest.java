@@ -3,12 +3,13 @@ package io.hintlab.guest.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 /** Smoke runs of {@code bench alloc} with tiny parameters: keys and shape, never timings. */
 class BenchAllocCommandTest {
@@ -24,7 +25,7 @@ class BenchAllocCommandTest {
   };
 
   private static String[] tiny(String fork) {
-    String[] args = java.util.Arrays.copyOf(TINY, TINY.length + 1);
+    String[] args = Arrays.copyOf(TINY, TINY.length + 1);
     args[TINY.length] = fork;
     return args;
   }

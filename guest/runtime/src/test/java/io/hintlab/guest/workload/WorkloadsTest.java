@@ -11,9 +11,9 @@ import io.hintlab.guest.mm.MmConfig;
 import io.hintlab.guest.mm.PageAllocator;
 import io.hintlab.guest.mm.Zone;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 class WorkloadsTest {
   private static final long MEMORY = 64L << 20;
