@@ -3,7 +3,8 @@ package io.hintlab.guest.mm;
 /**
  * The layout of one zone: where it starts, how many pfns it spans, and how many of its present
  * pages are reserved (never given to the buddy allocator, so present - reserved = managed).
- * Reserved pages sit at the start of the zone, where firmware and the kernel image live.
+ * At boot ({@link PageAllocator}) reserved pages sit at the start of the zone, where firmware and
+ * the kernel image live; an importer rebuilding a real machine's state may place them elsewhere.
  *
  * @param type the zone type
  * @param startPfn zone_start_pfn
