@@ -42,6 +42,8 @@ public final class PageAllocator {
   final Zone[] zoneByType;
   /** Populated zones in zone-type order. */
   final List<Zone> zones;
+  /** The same as an array, for the free path's zone lookup (no iterator per free). */
+  private final Zone[] populatedZones;
   /** zonelist[highest_zoneidx]: populated zones at or below it, highest first. */
   final Zone[][] zonelist;
   final long[][] events;
@@ -53,7 +55,8 @@ public final class PageAllocator {
   final PageOwners owners = new PageOwners();
   volatile PageCopier copier = PageCopier.NONE;
   private final int thpOrder;
-  private volatile long allocFailures;
+  private final java.util.concurrent.atomic.LongAdder allocFailures =
+      new java.util.concurrent.atomic.LongAdder();
 
   /**
    * Builds the node as the kernel leaves it at the end of boot: every pageblock MOVABLE, reserved
@@ -80,6 +83,7 @@ public final class PageAllocator {
       }
     }
     this.zones = Collections.unmodifiableList(populated);
+    this.populatedZones = populated.toArray(new Zone[0]);
     this.zonelist = buildZonelists();
     this.events = new long[cfg.nrCpus()][VmEvent.values().length];
     // build_all_zonelists(): group by mobility only if there is enough memory for it
@@ -195,7 +199,7 @@ public final class PageAllocator {
 
   /** The populated zone spanning pfn, or null. */
   public Zone zoneOf(int pfn) {
-    for (Zone z : zones) {
+    for (Zone z : populatedZones) {
       if (z.spans(pfn)) {
         return z;
       }
@@ -249,7 +253,7 @@ public final class PageAllocator {
 
   /** Allocations that failed (returned -1) since boot. */
   public long allocFailures() {
-    return allocFailures;
+    return allocFailures.sum();
   }
 
   /** Total free pages (NR_FREE_PAGES) over all zones; isolated free pages are not counted. */
@@ -298,7 +302,7 @@ public final class PageAllocator {
     }
     Zone[] zl = zonelist[highestIdx];
     if (zl.length == 0) {
-      allocFailures++;
+      allocFailures.increment();
       return -1;
     }
     // prepare_alloc_pages() + the fast path of __alloc_pages()
@@ -308,7 +312,7 @@ public final class PageAllocator {
       pfn = allocPagesSlowpath(cpu, order, gfp, zl, highestIdx, mt);
     }
     if (pfn < 0) {
-      allocFailures++;
+      allocFailures.increment();
     } else if (owner != 0) {
       // The block is ours alone now: no list links it, so no lock is needed to label it.
       mm.owner[pfn] = owner;
@@ -466,7 +470,8 @@ public final class PageAllocator {
         pfn = z.rmqueueSmallest(order, MigrateType.HIGHATOMIC);
       }
       if (pfn < 0) {
-        int[] mode = {Zone.RMQUEUE_NORMAL};
+        int[] mode = z.rmqueueMode;
+        mode[0] = Zone.RMQUEUE_NORMAL;
         pfn = z.rmqueue(order, mt, allocFlags, mode);
         if (pfn < 0 && (allocFlags & (ALLOC_OOM | ALLOC_NON_BLOCK)) != 0) {
           pfn = z.rmqueueSmallest(order, MigrateType.HIGHATOMIC);

@@ -41,6 +41,9 @@ public enum VmEvent {
 
   /** PGALLOC_&lt;zone&gt; for a zone type. */
   static VmEvent pgalloc(ZoneType t) {
-    return values()[PGALLOC_DMA.ordinal() + t.ordinal()];
+    return VALUES[PGALLOC_DMA.ordinal() + t.ordinal()];
   }
+
+  /** values() copies its array on every call; the allocation path needs it once. */
+  private static final VmEvent[] VALUES = values();
 }

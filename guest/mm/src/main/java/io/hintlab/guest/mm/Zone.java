@@ -88,6 +88,9 @@ public final class Zone {
   long extfragEvents;
   long extfragFragmenting;
 
+  /** The rmqueue mode of the current bulk or buddy allocation (zone lock held; no garbage). */
+  final int[] rmqueueMode = new int[1];
+
   // scratch results of prepMoveFreepagesBlock (zone lock held)
   private int prepStart;
   private int prepFree;
@@ -1098,9 +1101,10 @@ public final class Zone {
    * @return blocks taken
    */
   int rmqueueBulk(int order, int count, PerCpuPages p, int pindex, int mt, int allocFlags) {
-    int[] mode = {RMQUEUE_NORMAL};
     lock.lock();
     try {
+      int[] mode = rmqueueMode; // zone lock held: the scratch is ours
+      mode[0] = RMQUEUE_NORMAL;
       int i;
       for (i = 0; i < count; i++) {
         int pfn = rmqueue(order, mt, allocFlags, mode);
