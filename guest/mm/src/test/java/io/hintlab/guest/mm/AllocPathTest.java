@@ -382,6 +382,96 @@ class AllocPathTest {
     InvariantChecker.check(a);
   }
 
+  @ParameterizedTest(name = "gfp 0x{0} stops at {1} with a boost of 2048")
+  @CsvSource({
+    "cc0, 3072", // GFP_KERNEL: min 1024 + boost 2048
+    "ce0, 512", // GFP_KERNEL | __GFP_HIGH: (1024 + 2048) / 2 = 1536, then the boost is ignored
+    "820, 384" // GFP_ATOMIC: likewise, 1024 - 512 - 128
+  })
+  void shouldIgnoreTheBoostForHighPriorityOrderZeroAllocationsAtTheMinWatermark(String gfpHex,
+      long floor) {
+    // wmark_pages() = _watermark[] + watermark_boost; zone_watermark_fast(): for order 0 with
+    // ALLOC_MIN_RESERVE at WMARK_MIN and a boost, retry __zone_watermark_ok() against
+    // _watermark[WMARK_MIN] alone
+    PageAllocator a = MmTestSupport.dma32Only(8192, b -> b.pcp(false).minFreeKbytes(4096));
+    Zone z = MmTestSupport.dma32(a);
+    z.lock.lock();
+    try {
+      z.watermarkBoost = 2048;
+    } finally {
+      z.lock.unlock();
+    }
+    allocUntilFailure(a, 0, Integer.parseInt(gfpHex, 16), null);
+    assertEquals(floor, z.freePages());
+    InvariantChecker.check(a);
+  }
+
+  @Test
+  void shouldKeepMovableOnlyZonesForMovableHighuserAllocations() {
+    // gfp_zone(): ZONE_MOVABLE needs __GFP_HIGHMEM | __GFP_MOVABLE; zonelists run from the
+    // highest allowed zone down. 64 MiB + movablecore=16M: Movable is [12288, 16384).
+    PageAllocator a = new PageAllocator(
+        MmConfig.builder().memory(64L << 20).movable(16L << 20).pcp(false).build());
+    assertEquals(12288, a.allocPages(0, 4, Gfp.GFP_HIGHUSER_MOVABLE));
+    assertEquals(12800, a.allocPages(0, 9, Gfp.GFP_TRANSHUGE_LIGHT));
+    int kernel = a.allocPages(0, 4, Gfp.GFP_KERNEL);
+    int highuser = a.allocPages(0, 4, Gfp.GFP_HIGHUSER);
+    int movableLow = a.allocPages(0, 4, Gfp.GFP_KERNEL | Gfp.__GFP_MOVABLE);
+    for (int pfn : new int[] {kernel, highuser, movableLow}) {
+      assertEquals(ZoneType.DMA32, a.zoneOf(pfn).type(), "pfn " + pfn);
+    }
+    assertEquals(16 + 512, a.event(VmEvent.PGALLOC_MOVABLE));
+    InvariantChecker.check(a);
+  }
+
+  @Test
+  void shouldPreferCmaForMovableAllocationsWhenMoreThanHalfTheFreeMemoryIsCma() {
+    // __rmqueue(): ALLOC_CMA and NR_FREE_CMA_PAGES > NR_FREE_PAGES / 2 -> __rmqueue_cma_fallback()
+    // first. Three of the four order-10 blocks are CMA (each freed back to the list head).
+    PageAllocator a = bare(4096);
+    Zone z = MmTestSupport.dma32(a);
+    for (int i = 0; i < 3; i++) {
+      MmTestSupport.makeMaxBlockOfType(z, MigrateType.CMA);
+    }
+    assertEquals(List.of(6144, 5120, 4096), freeList(z, 10, MigrateType.CMA));
+    assertEquals(3072, z.freeCmaPages());
+    assertEquals(6144, a.allocPages(0, 4, Gfp.GFP_HIGHUSER_MOVABLE));
+    InvariantChecker.check(a);
+  }
+
+  @Test
+  void shouldUseTheMovableListsFirstUntilCmaIsMoreThanHalfTheFreeMemory() {
+    // __rmqueue(): RMQUEUE_NORMAL first while NR_FREE_CMA_PAGES <= NR_FREE_PAGES / 2. One CMA
+    // block (1024) and 3072 Movable pages: order-4 allocations stay on the Movable lists until
+    // 1024 > (1024 + movable) / 2, i.e. after 129 of them (movable 1008 left)
+    PageAllocator a = bare(4096);
+    Zone z = MmTestSupport.dma32(a);
+    assertEquals(4096, MmTestSupport.makeMaxBlockOfType(z, MigrateType.CMA));
+    for (int i = 0; i < 129; i++) {
+      int pfn = a.allocPages(0, 4, Gfp.GFP_HIGHUSER_MOVABLE);
+      assertEquals(5120 + 16 * i, pfn, "allocation " + i);
+    }
+    assertEquals(1024, z.freeCmaPages());
+    assertEquals(4096, a.allocPages(0, 4, Gfp.GFP_HIGHUSER_MOVABLE), "now from CMA");
+    InvariantChecker.check(a);
+  }
+
+  @Test
+  void shouldNeverGiveCmaPagesToAllocationsThatAreNotMovable() {
+    // gfp_to_alloc_flags_cma(): ALLOC_CMA only for MIGRATE_MOVABLE; without it NR_FREE_CMA_PAGES
+    // is unusable in __zone_watermark_ok() and the CMA lists are never a fallback
+    PageAllocator a = bare(4096);
+    Zone z = MmTestSupport.dma32(a);
+    for (int i = 0; i < 3; i++) {
+      MmTestSupport.makeMaxBlockOfType(z, MigrateType.CMA);
+    }
+    assertEquals(1024, allocUntilFailure(a, 0, Gfp.GFP_KERNEL, null));
+    assertEquals(3072, z.freeCmaPages());
+    assertEquals(0, allocUntilFailure(a, 0, Gfp.GFP_ATOMIC | Gfp.__GFP_RECLAIMABLE, null),
+        "nor atomic reclaimable ones");
+    InvariantChecker.check(a);
+  }
+
   @Test
   void shouldKeepLowmemReserveOfDmaFromAllocationsThatCouldUseHigherZones() {
     // __zone_watermark_ok(): free_pages <= min + z->lowmem_reserve[highest_zoneidx] fails.
@@ -442,6 +532,23 @@ class AllocPathTest {
     assertEquals(UNMOVABLE, a.memMap().getPfnblockMigratetype(4608), "only the one pageblock");
     assertEquals(512, z.reservedHighatomic());
     assertEquals(510, z.freeHighatomic(), "2 + 4 + ... + 256: the rest of the pageblock");
+    InvariantChecker.check(a);
+  }
+
+  @Test
+  void shouldRetypeWholePageblocksForAnAtomicAllocationOfPageblockOrder() {
+    // reserve_highatomic_pageblock(): order >= pageblock_order -> change_pageblock_range() of the
+    // allocated block, nr_reserved_highatomic += 1 << order; freed, it lands on the HIGHATOMIC list
+    PageAllocator a = atomicZone();
+    Zone z = MmTestSupport.dma32(a);
+    assertEquals(4096, a.allocPages(0, 9, Gfp.GFP_ATOMIC));
+    assertEquals(HIGHATOMIC, a.memMap().getPfnblockMigratetype(4096));
+    assertEquals(UNMOVABLE, a.memMap().getPfnblockMigratetype(4608));
+    assertEquals(512, z.reservedHighatomic());
+    assertEquals(0, z.freeHighatomic(), "the whole pageblock is in use");
+    a.freePages(0, 4096, 9);
+    assertEquals(List.of(4096), freeList(z, 9, HIGHATOMIC));
+    assertEquals(512, z.freeHighatomic());
     InvariantChecker.check(a);
   }
 

@@ -149,6 +149,45 @@ class PerCpuPagesTest {
   }
 
   @Test
+  void shouldShrinkHighOnFreesAndStopGrowingItOnRefillsWhileTheZoneIsBelowHigh() {
+    // nr_pcp_high(): ZONE_BELOW_HIGH -> pcp->high = max(high - max(free_count, batch), high_min);
+    // nr_pcp_alloc(): high grows by the batch only while !ZONE_BELOW_HIGH
+    PageAllocator a = boot();
+    Zone z = MmTestSupport.dma32(a);
+    PerCpuPages p = z.pcp(0);
+    movable(a, 0);
+    assertEquals(1280 + 15, p.high(), "the refill grew high by a batch");
+    z.belowHigh = true;
+    a.freePages(0, 4096, 0);
+    assertEquals(1280, p.high(), "1295 - max(1, 15), not below high_min");
+    a.drainAllPages(null);
+    movable(a, 0);
+    assertEquals(1280, p.high(), "no growth while below high");
+    InvariantChecker.check(a);
+  }
+
+  @Test
+  void shouldClearBelowHighAfterADrainLeavesTheZoneAboveItsHighWatermark() {
+    // free_frozen_page_commit(): after free_pcppages_bulk(), if ZONE_BELOW_HIGH and
+    // zone_watermark_ok(zone, 0, high_wmark_pages(zone), ZONE_MOVABLE, 0): clear_bit()
+    PageAllocator a = boot(b -> b.percpuPagelistHighFraction(1024));
+    Zone z = MmTestSupport.dma32(a);
+    List<Integer> pages = new ArrayList<>();
+    for (int i = 0; i < 64; i++) {
+      pages.add(movable(a, 0));
+    }
+    a.drainAllPages(null);
+    z.belowHigh = true;
+    for (int i = 0; i < 63; i++) {
+      a.freePages(0, pages.get(i), 0);
+    }
+    assertTrue(z.belowHigh, "no drain yet");
+    a.freePages(0, pages.get(63), 0);
+    assertFalse(z.belowHigh);
+    InvariantChecker.check(a);
+  }
+
+  @Test
   void shouldUseTheThpListsForPageblockOrderWhenThpIsOn() {
     // pcp_allowed_order(HPAGE_PMD_ORDER); order_to_pindex() = NR_LOWORDER_PCP_LISTS + movable;
     // nr_pcp_alloc(): batch > 1 -> max(batch >> order, 2) = 2 blocks
