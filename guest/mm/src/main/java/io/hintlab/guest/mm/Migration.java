@@ -41,27 +41,62 @@ public final class Migration {
     if (src < 0 || src >= mm.nrPages || !isMovableBlock(mm, src)) {
       return -Errno.EBUSY;
     }
+    if (!isolate(a, src)) {
+      return -Errno.EAGAIN;
+    }
+    int order = mm.order(src);
+    int rc = migrateIsolated(a, cpu, src, target);
+    if (rc != 0) {
+      putback(a, src);
+      a.countEvent(cpu, VmEvent.PGMIGRATE_FAIL, 1L << order);
+    }
+    return rc;
+  }
+
+  /**
+   * isolate_movable_ops_page() / folio_isolate_lru(): ask the owner of the allocated movable block
+   * at src to let it go for migration (owner-less blocks always can).
+   *
+   * @return whether the block is isolated now
+   */
+  static boolean isolate(PageAllocator a, int src) {
+    int owner = a.mm.owner[src];
+    MovableOps ops = a.owners.ops(owner);
+    return ops == null || ops.isolatePage(src, a.mm.order(src), PageOwners.handleOf(owner));
+  }
+
+  /** putback_movable_pages() for one isolated block: the owner takes it back unchanged. */
+  static void putback(PageAllocator a, int src) {
+    int owner = a.mm.owner[src];
+    MovableOps ops = a.owners.ops(owner);
+    if (ops != null) {
+      ops.putbackPage(src, a.mm.order(src), PageOwners.handleOf(owner));
+    }
+  }
+
+  /**
+   * The migration of one isolated block (migrate_folio_unmap() + migrate_folio_move()): get a
+   * target, let the owner move its references, copy, give the target the source's owner and type,
+   * free the source and count pgmigrate_success. On failure the block stays isolated (the caller
+   * retries or puts it back), an unused target is returned, and nothing is counted.
+   *
+   * @return 0, -ENOMEM (no target), or the owner's error (-EAGAIN: transient)
+   */
+  static int migrateIsolated(PageAllocator a, int cpu, int src, MigrationTarget target) {
+    MemMap mm = a.mm;
     int order = mm.order(src);
     int aux = mm.aux(src);
     int owner = mm.owner[src];
     MovableOps ops = a.owners.ops(owner);
-    int handle = PageOwners.handleOf(owner);
-    if (ops != null && !ops.isolatePage(src, order, handle)) {
-      return -Errno.EAGAIN;
-    }
     int dst = target.alloc(order, src);
     if (dst < 0) {
-      if (ops != null) {
-        ops.putbackPage(src, order, handle);
-      }
-      a.countEvent(cpu, VmEvent.PGMIGRATE_FAIL, 1L << order);
       return -Errno.ENOMEM;
     }
-    int rc = ops == null ? MovableOps.MIGRATEPAGE_SUCCESS : ops.migratePage(dst, src, order, handle);
+    int rc = ops == null
+        ? MovableOps.MIGRATEPAGE_SUCCESS
+        : ops.migratePage(dst, src, order, PageOwners.handleOf(owner));
     if (rc != MovableOps.MIGRATEPAGE_SUCCESS) {
       target.free(dst, order);
-      ops.putbackPage(src, order, handle);
-      a.countEvent(cpu, VmEvent.PGMIGRATE_FAIL, 1L << order);
       return rc;
     }
     a.copier.copy(dst, src, order);

@@ -54,6 +54,8 @@ public final class PageAllocator {
   final boolean mobilityDisabled;
   final PageOwners owners = new PageOwners();
   volatile PageCopier copier = PageCopier.NONE;
+  /** Compaction's state and policy; created on first use (none: no compaction runs). */
+  private volatile Compaction compaction;
   private final int thpOrder;
   private final java.util.concurrent.atomic.LongAdder allocFailures =
       new java.util.concurrent.atomic.LongAdder();
@@ -227,6 +229,36 @@ public final class PageAllocator {
     this.copier = copier == null ? PageCopier.NONE : copier;
   }
 
+  /**
+   * The node's compaction (created on first call, with {@link CompactionPolicy#OFF}): its
+   * per-zone state, /proc/sys/vm/compact_memory and the kcompactd tick.
+   */
+  public Compaction compaction() {
+    Compaction c = compaction;
+    if (c == null) {
+      synchronized (this) {
+        c = compaction;
+        if (c == null) {
+          c = new Compaction(this);
+          compaction = c;
+        }
+      }
+    }
+    return c;
+  }
+
+  /**
+   * Chooses what compaction runs by itself: direct compaction in the allocation slow path,
+   * kcompactd wakeups, proactive compaction ({@link CompactionPolicy}; default OFF).
+   *
+   * @return the compaction
+   */
+  public Compaction setCompaction(CompactionPolicy policy) {
+    Compaction c = compaction();
+    c.setPolicy(policy);
+    return c;
+  }
+
   /** Number of modelled cpus. */
   public int nrCpus() {
     return cfg.nrCpus();
@@ -363,13 +395,27 @@ public final class PageAllocator {
   /**
    * __alloc_pages_slowpath() without reclaim: retry at the min watermark with the reserves the
    * gfp allows; then release a HIGHATOMIC reserve (unreserve_highatomic_pageblock(), what the
-   * kernel does when direct reclaim made no progress) and try once more.
+   * kernel does when direct reclaim made no progress) and try once more. With a compaction policy,
+   * kswapd's order is recorded for kcompactd, and direct compaction runs before and after that
+   * "reclaim" step ({@link SlowpathCompaction}).
    */
   private int allocPagesSlowpath(int cpu, int order, int gfp, Zone[] zl, int idx, int mt) {
     int allocFlags = gfpToAllocFlags(gfp, order, mt);
+    Compaction c = compaction;
+    if (c != null && (allocFlags & ALLOC_KSWAPD) != 0) {
+      c.kcompactd().wakeKswapd(order, idx); // wake_all_kswapds()
+    }
     int pfn = getPageFromFreelist(cpu, order, allocFlags, zl, idx, mt);
     if (pfn >= 0) {
       return pfn;
+    }
+    SlowpathCompaction compact = c == null ? null : c.slowpath(cpu, order, gfp, allocFlags, zl,
+        idx, mt);
+    if (compact != null) {
+      pfn = compact.first();
+      if (pfn >= 0 || compact.noPage()) {
+        return pfn;
+      }
     }
     boolean released = false;
     for (Zone z : zl) {
@@ -381,6 +427,9 @@ public final class PageAllocator {
     if (released) {
       pfn = getPageFromFreelist(cpu, order, allocFlags, zl, idx, mt);
     }
+    if (pfn < 0 && compact != null) {
+      pfn = compact.retry();
+    }
     return pfn;
   }
 
@@ -389,7 +438,7 @@ public final class PageAllocator {
    * otherwise (marking it ZONE_BELOW_HIGH) it must pass the watermark the flags ask for. With
    * ALLOC_NOFRAGMENT and no success anywhere, retry allowing fragmentation.
    */
-  private int getPageFromFreelist(int cpu, int order, int allocFlags, Zone[] zl, int idx, int mt) {
+  int getPageFromFreelist(int cpu, int order, int allocFlags, Zone[] zl, int idx, int mt) {
     while (true) {
       for (Zone z : zl) {
         boolean ok = false;
@@ -651,7 +700,8 @@ public final class PageAllocator {
   /**
    * What kswapd does in a model without reclaim: for every zone whose watermark was boosted by a
    * fragmenting fallback (ZONE_BOOSTED_WATERMARK), drop the boost as balance_pgdat() does once it
-   * has finished.
+   * has finished; then, going to sleep, clear compaction's skip hints if a direct compaction asked
+   * for it and wake kcompactd for the order kswapd was woken for.
    *
    * @return the number of zones whose boost was cleared
    */
@@ -668,6 +718,10 @@ public final class PageAllocator {
       } finally {
         z.lock.unlock();
       }
+    }
+    Compaction c = compaction;
+    if (c != null) {
+      c.kcompactd().kswapdSleep(); // kswapd_try_to_sleep(): skip hints, wake kcompactd
     }
     return n;
   }
