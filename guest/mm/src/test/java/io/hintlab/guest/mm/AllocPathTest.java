@@ -560,6 +560,7 @@ class AllocPathTest {
     assertTrue(a.allocPages(0, order, Integer.parseInt(gfpHex, 16)) >= 0);
     assertEquals(0, MmTestSupport.dma32(a).reservedHighatomic());
     assertEquals(0, highatomicPageblocks(a, MmTestSupport.dma32(a)));
+    InvariantChecker.check(a);
   }
 
   @Test
@@ -765,6 +766,9 @@ class AllocPathTest {
 
   @Test
   void shouldRejectBadArgumentsWithExactMessagesAndChangeNothing() {
+    // __alloc_frozen_pages_noprof(): WARN_ON_ONCE(order > MAX_PAGE_ORDER) -> NULL; gfp_zone()
+    // VM_BUG_ON(GFP_ZONE_BAD), gfp_migratetype() VM_WARN_ON; free_pages_prepare() -> bad_page()
+    // for a page that is not an allocated head. The model throws before touching any state.
     PageAllocator a = MmTestSupport.dma32Only(4096, b -> b.nrCpus(2).minFreeKbytes(0));
     int p0 = a.allocPages(0, 0, Gfp.GFP_KERNEL);
     int p2 = a.allocPages(1, 2, Gfp.GFP_KERNEL);

@@ -37,6 +37,8 @@ class ConcurrencyTest {
   @ValueSource(longs = {1L, 0xBEEFL, 20251123L})
   void shouldKeepEveryInvariantAndGiveEveryPageBackWhenCpusAllocateAndFreeConcurrently(long seed)
       throws InterruptedException {
+    // pcp_spin_lock()/pcp_spin_trylock() per cpu, zone->lock taken inside pcp->lock by
+    // rmqueue_bulk() and free_pcppages_bulk(); drain_all_pages() drains other cpus' lists
     PageAllocator a = new PageAllocator(MmConfig.builder().memory(64L << 20).nrCpus(CPUS).build());
     long bootFree = a.freePages();
     ConcurrentLinkedQueue<Block> handoff = new ConcurrentLinkedQueue<>();

@@ -82,7 +82,8 @@ class GeometryAndConfigTest {
 
   @Test
   void shouldLayOutDmaFromPfnOneAndDma32UpToTheEndOfAOneGibGuest() {
-    // x86-64: ZONE_DMA below 16 MiB (pfn 0 is never handed to the buddy), ZONE_DMA32 below 4 GiB
+    // zone_sizes_init() (arch/x86/mm/init.c): ZONE_DMA up to MAX_DMA_PFN (16 MiB), ZONE_DMA32
+    // up to MAX_DMA32_PFN (4 GiB); pfn 0 is never handed to the buddy
     List<ZoneSpec> zs = MmConfig.forMemory(GIB).zones();
     assertEquals(2, zs.size());
     assertZone(zs.get(0), ZoneType.DMA, 1, 4096);
@@ -91,6 +92,7 @@ class GeometryAndConfigTest {
 
   @Test
   void shouldPutMemoryAboveFourGibInZoneNormal() {
+    // zone_sizes_init(): ZONE_NORMAL up to max_low_pfn, above MAX_DMA32_PFN
     List<ZoneSpec> zs = MmConfig.forMemory(6 * GIB).zones();
     assertEquals(3, zs.size());
     assertZone(zs.get(0), ZoneType.DMA, 1, 4096);
@@ -100,7 +102,8 @@ class GeometryAndConfigTest {
 
   @Test
   void shouldCarveZoneMovableFromTheTopOfMemoryWhenMovableIsSet() {
-    // movablecore=: ZONE_MOVABLE takes the last bytes of RAM out of the highest zone
+    // find_zone_movable_pfns_for_nodes() with movablecore=: ZONE_MOVABLE takes the last bytes
+    // of RAM out of the highest zone
     List<ZoneSpec> zs = MmConfig.builder().memory(6 * GIB).movable(GIB).build().zones();
     assertEquals(4, zs.size());
     assertZone(zs.get(2), ZoneType.NORMAL, 1 << 20, 5 << 18);
@@ -109,6 +112,7 @@ class GeometryAndConfigTest {
 
   @Test
   void shouldCarveZoneMovableOutOfDma32WhenThereIsNoNormalZone() {
+    // find_usable_zone_for_movable(): the highest populated zone below Movable gives the pages
     List<ZoneSpec> zs = MmConfig.builder().memory(2 * GIB).movable(GIB).build().zones();
     assertEquals(3, zs.size());
     assertZone(zs.get(0), ZoneType.DMA, 1, 4096);
@@ -118,6 +122,7 @@ class GeometryAndConfigTest {
 
   @Test
   void shouldHaveOnlyDmaWhenMemoryIsBelowSixteenMib() {
+    // zone_sizes_init(): every zone is clipped to max_low_pfn
     List<ZoneSpec> zs = MmConfig.forMemory(8 * MIB).zones();
     assertEquals(1, zs.size());
     assertZone(zs.get(0), ZoneType.DMA, 1, 2048);
@@ -125,6 +130,8 @@ class GeometryAndConfigTest {
 
   @Test
   void shouldReplaceExplicitZonesWhenMemoryIsSet() {
+    // model builder rule (no kernel counterpart): memory() stands for the whole
+    // zone_sizes_init() layout
     MmConfig c = MmConfig.builder()
         .zone(new ZoneSpec(ZoneType.NORMAL, 0, 4096, 0))
         .memory(16 * MIB)
@@ -135,6 +142,8 @@ class GeometryAndConfigTest {
 
   @Test
   void shouldRejectBadMemorySizesWithExactMessages() {
+    // model limits (no kernel counterpart): two MAX_ORDER_NR_PAGES blocks at least, pfns in an
+    // int, a movablecore= that leaves some memory to the kernel zones
     assertMessage("memory must be at least 8 MiB, got 8384512 bytes",
         () -> MmConfig.forMemory(8 * MIB - 4096));
     assertMessage("movable must be in [0, memory), got 1073741824",
@@ -188,6 +197,8 @@ class GeometryAndConfigTest {
 
   @Test
   void shouldRejectInvalidZoneSpecsWithExactMessages() {
+    // ZONE_DEVICE memory is never given to the buddy (memremap_pages()); managed_pages can not
+    // exceed present_pages (__free_pages_core() adds only freed pages)
     assertMessage("zone type must be DMA, DMA32, Normal or Movable",
         () -> new ZoneSpec(ZoneType.DEVICE, 0, 1, 0));
     assertMessage("zone type must be DMA, DMA32, Normal or Movable",
@@ -202,6 +213,9 @@ class GeometryAndConfigTest {
 
   @Test
   void shouldAcceptTheBoundaryValuesOfEverySysctl() {
+    // page_alloc_sysctl_table[] ranges, and the defaults of mm/page_alloc.c: min_free_kbytes
+    // from calculate_min_free_kbytes(), watermark_scale_factor 10, watermark_boost_factor 15000,
+    // percpu_pagelist_high_fraction 0
     MmConfig c = oneZone().nrCpus(1024).minFreeKbytes(0).watermarkScaleFactor(3000)
         .watermarkBoostFactor(0).percpuPagelistHighFraction(8).thp(false).pcp(false).cma(false)
         .build();
@@ -262,7 +276,8 @@ class GeometryAndConfigTest {
 
   @Test
   void shouldKeepReservedPagesOutOfTheBuddyAndOutOfManagedPages() {
-    // present_pages - managed_pages = pages memblock keeps (kernel image, firmware)
+    // memblock_free_all() frees only what memblock did not reserve; __free_pages_core() counts
+    // managed_pages, so present_pages - managed_pages = pages memblock keeps (kernel, firmware)
     PageAllocator a = new PageAllocator(MmConfig.builder()
         .zone(new ZoneSpec(ZoneType.DMA32, 4096, 4096, 100))
         .build());

@@ -134,6 +134,8 @@ class ReportingHooksTest {
 
   @Test
   void shouldRejectIsolatingSomethingThatIsNotAFreeBlockOfThatOrder() {
+    // __isolate_free_page() expects a PageBuddy head of that order; __putback_isolated_page():
+    // lockdep_assert_held(&zone->lock)
     PageAllocator a = boot();
     Zone z = MmTestSupport.dma32(a);
     IllegalArgumentException e =

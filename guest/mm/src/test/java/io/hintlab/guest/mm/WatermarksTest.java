@@ -117,7 +117,8 @@ class WatermarksTest {
 
   @Test
   void shouldOnlyRaiseMinFreeKbytesWhenRecommending() {
-    // if (recommended_min > min_free_kbytes) min_free_kbytes = recommended_min
+    // set_recommended_min_free_kbytes(): if (recommended_min > min_free_kbytes)
+    // min_free_kbytes = recommended_min
     List<Zone> zones = List.of(fakeZone(ZoneType.DMA32, 262144, 0));
     zones.get(0).present = 262144;
     assertEquals(100000, Watermarks.recommendedMinFreeKbytes(zones, Geometry.X86_64, 100000));
@@ -126,6 +127,8 @@ class WatermarksTest {
 
   @Test
   void shouldKeepAnExplicitMinFreeKbytes() {
+    // min_free_kbytes_sysctl_handler() sets user_min_free_kbytes; calculate_min_free_kbytes()
+    // then keeps the user's value
     PageAllocator a = new PageAllocator(MmConfig.builder().memory(GIB).minFreeKbytes(1234).build());
     assertEquals(1234, a.minFreeKbytes());
   }
@@ -177,7 +180,8 @@ class WatermarksTest {
 
   @Test
   void shouldProtectDmaByTheManagedPagesAboveItOverTwoHundredFiftySixForAOneGibGuest() {
-    // lowmem_reserve[j] of zone i = (managed of zones i+1..j) / sysctl_lowmem_reserve_ratio[i]
+    // setup_per_zone_lowmem_reserve(): lowmem_reserve[j] of zone i =
+    // (managed of zones i+1..j) / sysctl_lowmem_reserve_ratio[i]
     // DMA: 258048 / 256 = 1008 for every higher index; DMA32 has nothing above it
     PageAllocator a = new PageAllocator(MmConfig.forMemory(GIB));
     assertArrayEquals(new long[] {0, 1008, 1008, 1008, 1008}, protection(a.zone(ZoneType.DMA)));
@@ -186,6 +190,7 @@ class WatermarksTest {
 
   @Test
   void shouldAccumulateHigherZonesAndUseRatioThirtyTwoForNormal() {
+    // setup_per_zone_lowmem_reserve(), ratios 256, 256, 32, 0 (sysctl_lowmem_reserve_ratio[])
     // 6 GiB + movablecore=1G: DMA 4095, DMA32 1044480, Normal 262144, Movable 262144
     //   DMA:   1044480/256 = 4080, 1306624/256 = 5104, 1568768/256 = 6128, 6128 (Device empty)
     //   DMA32: 262144/256 = 1024, 524288/256 = 2048, 2048
@@ -253,7 +258,8 @@ class WatermarksTest {
 
   @Test
   void shouldFixHighWhenPercpuPagelistHighFractionIsSet() {
-    // percpu_pagelist_high_fraction: high_min = high_max = managed / fraction / cpus
+    // zone_set_pageset_high_and_batch() with percpu_pagelist_high_fraction:
+    // high_min = high_max = zone_highsize(managed / fraction / cpus), no auto-tuning
     PageAllocator a = new PageAllocator(
         MmConfig.builder().memory(GIB).nrCpus(2).percpuPagelistHighFraction(8).build());
     PerCpuPages p = a.zone(ZoneType.DMA32).pcp(1);
