@@ -19,8 +19,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Per-cpu page lists (mm/page_alloc.c, v6.7+): rmqueue_bulk() refills, LIFO frees,
- * free_pcppages_bulk() drains from the tail with the drain-time pageblock type, pcp_allowed_order(),
- * the boot pageset, isolated and HIGHATOMIC/CMA pageblocks, drain_all_pages(), decay_pcp_high().
+ * free_pcppages_bulk() drains from the tail with the drain-time pageblock type,
+ * pcp_allowed_order(), the boot pageset, isolated and HIGHATOMIC/CMA pageblocks,
+ * drain_all_pages(), decay_pcp_high().
  *
  * <p>The fixture is one DMA32 zone [4096, 69632) of 65536 pages (batch 15) with min_free_kbytes
  * 4096: min 1024, low 1280 (= high_min on one cpu), high 1536, high_max 65536 / 8 = 8192.
@@ -100,7 +101,7 @@ class PerCpuPagesTest {
 
   @Test
   void shouldHandOutTheLastFreedPageFirst() {
-    // free_frozen_page_commit(): list_add() to the head; allocation takes the head (LIFO, cache hot)
+    // free_frozen_page_commit(): list_add() to the head; allocation takes the head (LIFO)
     PageAllocator a = boot();
     Zone z = MmTestSupport.dma32(a);
     assertEquals(4096, movable(a, 0));

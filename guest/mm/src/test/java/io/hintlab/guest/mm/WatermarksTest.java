@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * Boot-time sizing (mm/page_alloc.c, mm/khugepaged.c): min_free_kbytes, the per-zone watermarks,
@@ -83,7 +83,7 @@ class WatermarksTest {
     assertEquals(4095, a.minFreeKbytes());
   }
 
-  // ---------------------------------------------------------------- set_recommended_min_free_kbytes
+  // ------------------------------------------------------- set_recommended_min_free_kbytes
 
   @Test
   void shouldRecommendElevenPageblocksPerLowZoneWhenKhugepagedRuns() {
