@@ -28,6 +28,8 @@ public final class Gfp {
   public static final int __GFP_KSWAPD_RECLAIM = 0x800;
   public static final int __GFP_NOMEMALLOC = 0x1000;
   public static final int __GFP_COMP = 0x2000;
+  /** Try hard, but the allocation may fail: costly orders keep retrying in the slow path. */
+  public static final int __GFP_RETRY_MAYFAIL = 0x4000;
 
   static final int GFP_MOVABLE_MASK = __GFP_RECLAIMABLE | __GFP_MOVABLE;
   static final int GFP_MOVABLE_SHIFT = 3;

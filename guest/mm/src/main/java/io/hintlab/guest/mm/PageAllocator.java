@@ -394,10 +394,11 @@ public final class PageAllocator {
 
   /**
    * __alloc_pages_slowpath() without reclaim: retry at the min watermark with the reserves the
-   * gfp allows; then release a HIGHATOMIC reserve (unreserve_highatomic_pageblock(), what the
-   * kernel does when direct reclaim made no progress) and try once more. With a compaction policy,
-   * kswapd's order is recorded for kcompactd, and direct compaction runs before and after that
-   * "reclaim" step ({@link SlowpathCompaction}).
+   * gfp allows; allocations that cannot reclaim stop there. The others go through the steps the
+   * kernel takes when reclaim makes no progress: direct compaction before and after the "reclaim"
+   * step when a compaction policy is installed ({@link SlowpathCompaction}), no retry for
+   * __GFP_NORETRY or costly orders without __GFP_RETRY_MAYFAIL, and finally the HIGHATOMIC
+   * reserve exhausted pageblock by pageblock before the (absent) OOM killer.
    */
   private int allocPagesSlowpath(int cpu, int order, int gfp, Zone[] zl, int idx, int mt) {
     int allocFlags = gfpToAllocFlags(gfp, order, mt);
@@ -417,20 +418,45 @@ public final class PageAllocator {
         return pfn;
       }
     }
-    boolean released = false;
-    for (Zone z : zl) {
-      if (z.unreserveHighatomicPageblock(mt, false)) {
-        released = true;
-        break;
+    // "Caller is not willing to reclaim, we can't balance anything": GFP_ATOMIC and GFP_NOWAIT
+    // fail here, leaving the HIGHATOMIC reserve alone (their watermark already counts it).
+    if ((gfp & Gfp.__GFP_DIRECT_RECLAIM) == 0) {
+      return -1;
+    }
+    // __alloc_pages_direct_reclaim(): the model has nothing to reclaim, so no progress, and the
+    // kernel then skips its unreserve-and-drain retry as well. Compaction runs once more.
+    if (compact != null) {
+      pfn = compact.retry();
+      if (pfn >= 0) {
+        return pfn;
       }
     }
-    if (released) {
+    if ((gfp & Gfp.__GFP_NORETRY) != 0) {
+      return -1;
+    }
+    if (order > Geometry.PAGE_ALLOC_COSTLY_ORDER && (gfp & Gfp.__GFP_RETRY_MAYFAIL) == 0) {
+      return -1; // costly orders do not retry unless they may fail after trying hard
+    }
+    // should_reclaim_retry(): after MAX_RECLAIM_RETRIES loops without progress, "before OOM,
+    // exhaust highatomic_reserve" -- unreserve_highatomic_pageblock(ac, true), which may take the
+    // last reserved pageblock, and retry after each one released.
+    while (unreserveHighatomicPageblock(zl, mt, true)) {
       pfn = getPageFromFreelist(cpu, order, allocFlags, zl, idx, mt);
+      if (pfn >= 0) {
+        return pfn;
+      }
     }
-    if (pfn < 0 && compact != null) {
-      pfn = compact.retry();
+    return -1; // the OOM killer has no tasks to kill in a model
+  }
+
+  /** unreserve_highatomic_pageblock(): the first zone of the zonelist that gives one back. */
+  private static boolean unreserveHighatomicPageblock(Zone[] zl, int mt, boolean force) {
+    for (Zone z : zl) {
+      if (z.unreserveHighatomicPageblock(mt, force)) {
+        return true;
+      }
     }
-    return pfn;
+    return false;
   }
 
   /**

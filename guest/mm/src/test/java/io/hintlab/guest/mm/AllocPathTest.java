@@ -14,7 +14,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -616,8 +615,10 @@ class AllocPathTest {
     assertFalse(z.watermarkOk(0, usable, 0, 0));
     assertTrue(z.watermarkOk(0, usable, 0, AllocFlags.ALLOC_NON_BLOCK));
     assertFalse(z.watermarkOk(0, free, 0, AllocFlags.ALLOC_NON_BLOCK));
-    // so GFP_KERNEL stops 510 pages early and never gets the reserve's pages
-    allocUntilFailure(a, 0, Gfp.GFP_KERNEL, null);
+    // so a GFP_KERNEL allocation that may not retry stops 510 pages early and never gets the
+    // reserve's pages (a retrying one would exhaust the reserve in should_reclaim_retry(): see
+    // shouldReleaseEvenTheLastHighatomicPageblockBeforeFailingABlockingAllocation)
+    allocUntilFailure(a, 0, Gfp.GFP_KERNEL | Gfp.__GFP_NORETRY, null);
     assertEquals(55000 + 510, z.freePages());
     assertEquals(510, z.freeHighatomic());
     InvariantChecker.check(a);
@@ -648,14 +649,6 @@ class AllocPathTest {
     InvariantChecker.check(a);
   }
 
-  private static final String UNRESERVE_DEVIATION = "model deviation, see the test report: "
-      + "__alloc_pages_slowpath() releases HIGHATOMIC pageblocks only for allocations that may "
-      + "direct-reclaim (not __GFP_NORETRY, not costly without __GFP_RETRY_MAYFAIL), through "
-      + "should_reclaim_retry() -> unreserve_highatomic_pageblock(ac, true), which takes the last "
-      + "pageblock too; PageAllocator.allocPagesSlowpath() releases one pageblock with "
-      + "force=false after every failed slow-path attempt, atomic ones included";
-
-  @Disabled(UNRESERVE_DEVIATION)
   @Test
   void shouldReleaseEvenTheLastHighatomicPageblockBeforeFailingABlockingAllocation() {
     // should_reclaim_retry(): no zone meets the min watermark even counting reclaimable pages
@@ -673,7 +666,6 @@ class AllocPathTest {
     InvariantChecker.check(a);
   }
 
-  @Disabled(UNRESERVE_DEVIATION)
   @Test
   void shouldKeepTheHighatomicReserveWhenAnAllocationThatCannotReclaimFails() {
     // __alloc_pages_slowpath(): if (!can_direct_reclaim) goto nopage; -- GFP_ATOMIC fails without
