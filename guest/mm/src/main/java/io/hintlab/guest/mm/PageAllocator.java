@@ -57,6 +57,8 @@ public final class PageAllocator {
   /** Compaction's state and policy; created on first use (none: no compaction runs). */
   private volatile Compaction compaction;
   private final int thpOrder;
+  private final java.util.concurrent.atomic.LongAdder kswapdWakeups =
+      new java.util.concurrent.atomic.LongAdder();
   private final java.util.concurrent.atomic.LongAdder allocFailures =
       new java.util.concurrent.atomic.LongAdder();
 
@@ -512,7 +514,22 @@ public final class PageAllocator {
     if (pfn >= 0) {
       events[cpu][VmEvent.pgalloc(z.type).ordinal()] += 1L << order;
     }
+    // A fragmenting fallback boosted the watermarks: wake kswapd now, as the node may be
+    // balanced overall and kswapd would not wake by itself. Its work is kswapdBalance().
+    if ((allocFlags & ALLOC_KSWAPD) != 0 && z.boostedWatermark) {
+      z.boostedWatermark = false;
+      kswapdWakeups.increment();
+      Compaction c = compaction;
+      if (c != null) {
+        c.kcompactd().wakeKswapd(0, z.type.ordinal());
+      }
+    }
     return pfn;
+  }
+
+  /** kswapd wake-ups for a boosted watermark (rmqueue()'s ZONE_BOOSTED_WATERMARK path). */
+  public long kswapdWakeups() {
+    return kswapdWakeups.sum();
   }
 
   /** rmqueue_pcplist() / __rmqueue_pcplist(): pop the list head, refilling in bulk when empty. */

@@ -74,8 +74,8 @@ public final class Zone {
   final long[] lowmemReserve = new long[ZoneType.MAX_NR_ZONES];
   /** ZONE_BELOW_HIGH. */
   volatile boolean belowHigh;
-  /** ZONE_BOOSTED_WATERMARK. */
-  boolean boostedWatermark;
+  /** ZONE_BOOSTED_WATERMARK: set under the lock, tested and cleared by rmqueue() without it. */
+  volatile boolean boostedWatermark;
 
   boolean mobilityDisabled;
   int watermarkBoostFactor = DEFAULT_WATERMARK_BOOST_FACTOR;

@@ -179,14 +179,18 @@ class AllocPathTest {
   void shouldBoostTheWatermarkOnAFragmentingFallbackAndWakeKswapdForKswapdAllocations() {
     // try_to_claim_block() -> boost_watermark(): max_boost = max(pageblock_nr_pages,
     // high * watermark_boost_factor / 10000) = max(512, 8 * 15000 / 10000); the boost grows by a
-    // pageblock; ALLOC_KSWAPD sets ZONE_BOOSTED_WATERMARK
+    // pageblock; ALLOC_KSWAPD sets ZONE_BOOSTED_WATERMARK, which rmqueue() tests and clears on
+    // its way out of the same allocation, waking kswapd
     PageAllocator a = fragmented(MOVABLE, MOVABLE, 256);
     Zone z = MmTestSupport.dma32(a);
     assertEquals(8, z.watermark(Zone.WMARK_HIGH));
     a.allocPages(0, 0, Gfp.GFP_KERNEL);
     assertEquals(512, z.watermarkBoost());
     assertEquals(8 + 512, z.wmarkPages(Zone.WMARK_HIGH));
-    assertTrue(z.boostedWatermark);
+    assertFalse(z.boostedWatermark, "rmqueue() cleared ZONE_BOOSTED_WATERMARK");
+    assertEquals(1, a.kswapdWakeups());
+    a.allocPages(0, 0, Gfp.GFP_KERNEL);
+    assertEquals(1, a.kswapdWakeups(), "woken once per boost, not per allocation");
     assertEquals(1, a.kswapdBalance(), "balance_pgdat() drops the boost");
     assertEquals(0, z.watermarkBoost());
     assertFalse(z.boostedWatermark);
