@@ -454,7 +454,7 @@ public final class PageAllocator {
   /** unreserve_highatomic_pageblock(): the first zone of the zonelist that gives one back. */
   private static boolean unreserveHighatomicPageblock(Zone[] zl, int mt, boolean force) {
     for (Zone z : zl) {
-      if (z.unreserveHighatomicPageblock(mt, force)) {
+      if (HighatomicReserve.unreserve(z, mt, force)) {
         return true;
       }
     }
@@ -487,7 +487,7 @@ public final class PageAllocator {
         int pfn = rmqueue(cpu, z, order, allocFlags, mt);
         if (pfn >= 0) {
           if ((allocFlags & ALLOC_HIGHATOMIC) != 0) {
-            z.reserveHighatomicPageblock(pfn, order);
+            HighatomicReserve.reserve(z, pfn, order);
           }
           return pfn;
         }
@@ -540,7 +540,7 @@ public final class PageAllocator {
       int pfn = p.removeHead(pindex);
       if (pfn == NIL) {
         int batch = p.nrPcpAlloc(order);
-        int alloced = z.rmqueueBulk(order, batch, p, pindex, mt, allocFlags);
+        int alloced = p.rmqueueBulk(order, batch, pindex, mt, allocFlags);
         p.count += alloced << order;
         pfn = p.removeHead(pindex);
         if (pfn == NIL) {
@@ -672,7 +672,7 @@ public final class PageAllocator {
     }
     int high = p.nrPcpHigh(batch, freeHigh);
     if (p.count >= high) {
-      z.freePcppagesBulk(p, p.nrPcpFree(batch, high, freeHigh), pindex);
+      p.freePcppagesBulk(p.nrPcpFree(batch, high, freeHigh), pindex);
       if (z.belowHigh
           && z.watermarkOk(0, z.wmarkPages(Zone.WMARK_HIGH), ZoneType.MOVABLE.ordinal(), 0)) {
         z.belowHigh = false;
@@ -692,7 +692,7 @@ public final class PageAllocator {
         count = p.count;
         if (count > 0) {
           int toDrain = Math.min(count, p.batch << PerCpuPages.PCP_BATCH_SCALE_MAX);
-          z.freePcppagesBulk(p, toDrain, 0);
+          p.freePcppagesBulk(toDrain, 0);
           count -= toDrain;
         }
       }
@@ -733,7 +733,7 @@ public final class PageAllocator {
           }
           int toDrain = p.count - p.high;
           if (toDrain > 0) {
-            z.freePcppagesBulk(p, toDrain, 0);
+            p.freePcppagesBulk(toDrain, 0);
           }
         }
       }

@@ -251,4 +251,66 @@ public final class PerCpuPages {
     this.batch = batch;
     this.high = highMin;
   }
+
+  // ---- pcp <-> buddy (zone lock taken inside the pcp lock) ----
+
+  /**
+   * rmqueue_bulk(): take count blocks of order for a pcp list under one lock hold, appending each
+   * to the list tail in the physical order expand() returns them.
+   *
+   * @return blocks taken
+   */
+  int rmqueueBulk(int order, int count, int pindex, int mt, int allocFlags) {
+    zone.lock.lock();
+    try {
+      int[] mode = zone.rmqueueMode; // zone lock held: the scratch is ours
+      mode[0] = Zone.RMQUEUE_NORMAL;
+      int i;
+      for (i = 0; i < count; i++) {
+        int pfn = zone.rmqueue(order, mt, allocFlags, mode);
+        if (pfn < 0) {
+          break;
+        }
+        addTail(pindex, pfn, order);
+      }
+      return i;
+    } finally {
+      zone.lock.unlock();
+    }
+  }
+
+  /**
+   * free_pcppages_bulk(): free count pages from the pcp lists round-robin starting with pindex,
+   * taking the oldest (tail) entries; each is freed with its pageblock's type at drain time. Caller
+   * holds this pcp lock.
+   */
+  void freePcppagesBulk(int nrToFree, int pindex) {
+    int toFree = Math.min(count, nrToFree);
+    if (toFree <= 0) {
+      return;
+    }
+    pindex = pindex - 1;
+    zone.lock.lock();
+    try {
+      while (toFree > 0) {
+        do {
+          if (++pindex > NR_PCP_LISTS - 1) {
+            pindex = 0;
+          }
+        } while (head[pindex] == NIL);
+        int order = pindexToOrder(pindex);
+        int nr = 1 << order;
+        do {
+          int pfn = removeTail(pindex);
+          toFree -= nr;
+          count -= nr;
+          int mt = mm.getPfnblockMigratetype(pfn);
+          zone.freeOnePage(pfn, order, mt, 0);
+        } while (toFree > 0 && head[pindex] != NIL);
+      }
+    } finally {
+      zone.lock.unlock();
+    }
+  }
+
 }
