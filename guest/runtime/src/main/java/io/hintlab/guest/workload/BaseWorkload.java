@@ -1,11 +1,19 @@
 package io.hintlab.guest.workload;
 
+import io.hintlab.guest.mm.MovableOps;
 import io.hintlab.guest.mm.PageAllocator;
+import io.hintlab.guest.mm.PageOwners;
+import java.util.BitSet;
 import java.util.SplittableRandom;
 
 /**
  * The bookkeeping all workloads share: the seeded random source, the live blocks, the per-run
  * counters, and one allocation or free as a single call on a randomly chosen cpu.
+ *
+ * <p>The workload owns its blocks in the allocator's reverse map (an owner class registered per
+ * workload, the block's {@link LiveBlocks} handle as owner handle), so compaction, contiguous
+ * allocation and isolation can migrate its movable pages: the {@link MovableOps} callbacks move
+ * the live entry, and later frees use the new pfn. (At most 63 workloads per allocator.)
  */
 abstract class BaseWorkload implements Workload {
   final PageAllocator pa;
@@ -13,6 +21,10 @@ abstract class BaseWorkload implements Workload {
   final SplittableRandom rnd;
   final LiveBlocks live;
   private final int nrCpus;
+  private final int ownerClass;
+  /** Handles of blocks isolated for migration right now. */
+  private final BitSet isolated = new BitSet();
+  private Runnable stepHook;
 
   long steps;
   long allocs;
@@ -30,6 +42,32 @@ abstract class BaseWorkload implements Workload {
     this.rnd = new SplittableRandom(seed);
     this.nrCpus = pa.nrCpus();
     this.live = new LiveBlocks(1024);
+    this.ownerClass = pa.owners().register(new Owner(), false);
+  }
+
+  /** The workload's movable_operations: a migrated block's live entry follows it. */
+  private final class Owner implements MovableOps {
+    @Override
+    public boolean isolatePage(int pfn, int order, int handle) {
+      int i = live.indexOf(handle);
+      if (i < 0 || live.pfn(i) != pfn || isolated.get(handle)) {
+        return false;
+      }
+      isolated.set(handle);
+      return true;
+    }
+
+    @Override
+    public int migratePage(int dst, int src, int order, int handle) {
+      live.setPfn(live.indexOf(handle), dst);
+      isolated.clear(handle);
+      return MIGRATEPAGE_SUCCESS;
+    }
+
+    @Override
+    public void putbackPage(int pfn, int order, int handle) {
+      isolated.clear(handle);
+    }
   }
 
   @Override
@@ -67,6 +105,17 @@ abstract class BaseWorkload implements Workload {
   abstract void execute(long ops);
 
   @Override
+  public final void setStepHook(Runnable hook) {
+    this.stepHook = hook;
+  }
+
+  private void afterStep() {
+    if (stepHook != null) {
+      stepHook.run();
+    }
+  }
+
+  @Override
   public final void releaseAll() {
     for (int i = live.size() - 1; i >= 0; i--) {
       pa.freePages(i % nrCpus, live.pfn(i), live.order(i));
@@ -82,14 +131,18 @@ abstract class BaseWorkload implements Workload {
   /** One allocation; a success is added to the live blocks. */
   final boolean alloc(int order, int gfp) {
     steps++;
-    int pfn = pa.allocPages(cpu(), order, gfp);
+    int h = live.reserveHandle();
+    int pfn = pa.allocPages(cpu(), order, gfp, PageOwners.owner(ownerClass, h));
     if (pfn < 0) {
+      live.releaseHandle(h);
       failures++;
+      afterStep();
       return false;
     }
-    live.add(pfn, order);
+    live.add(pfn, order, h);
     allocs++;
     pagesAllocated += 1L << order;
+    afterStep();
     return true;
   }
 
@@ -101,6 +154,7 @@ abstract class BaseWorkload implements Workload {
     live.removeAt(i);
     frees++;
     pagesFreed += 1L << order;
+    afterStep();
   }
 
   /** Frees a uniformly random live block; there must be one. */

@@ -37,4 +37,12 @@ public interface Workload {
 
   /** Frees every block the workload holds. */
   void releaseAll();
+
+  /**
+   * Installs a hook called after each allocator call the workload makes (an allocation attempt or
+   * a free), so that a driver can interleave its own work with the workload's (THP attempts, clock
+   * ticks). The step it follows is complete when the hook runs, so the hook may also throw to
+   * abandon the run; the workload stays consistent. Null removes it.
+   */
+  void setStepHook(Runnable hook);
 }
