@@ -56,9 +56,15 @@ final class SimCommand implements Callable<Integer> {
 
   @Option(names = "--thp-every", paramLabel = "N",
       defaultValue = "" + SimParams.DEFAULT_THP_EVERY,
-      description = "An order-9 THP attempt every N steps (one a simulated second), each held 30 s; 0: none "
+      description = "An order-9 THP attempt every N steps (one a simulated second); 0: none "
           + "(default: ${DEFAULT-VALUE}).")
   int thpEvery;
+
+  @Option(names = "--thp-lifetime", paramLabel = "S",
+      defaultValue = "" + SimParams.DEFAULT_THP_LIFETIME / 1000,
+      description = "Simulated seconds a THP is held before it is freed; 0: until the end "
+          + "(default: ${DEFAULT-VALUE}).")
+  int thpLifetime;
 
   @Option(names = "--thp-gfp", paramLabel = "GFP", defaultValue = "movable",
       description = "GFP of the THP attempts: movable (GFP_HIGHUSER_MOVABLE: may compact and "
@@ -147,15 +153,17 @@ final class SimCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("--compaction: " + e.getMessage(), e);
     }
-    if (thpEvery < 0 || contigEvery < 0 || checkEvery < 0) {
+    if (thpEvery < 0 || contigEvery < 0 || checkEvery < 0 || thpLifetime < 0) {
       throw new IllegalArgumentException(
-          "--thp-every, --contig-every and --check-every must be >= 0");
+          "--thp-every, --thp-lifetime, --contig-every and --check-every must be >= 0");
     }
+    int lifetimeSteps = thpLifetime == 0 || thpLifetime > Integer.MAX_VALUE / 1000
+        ? Integer.MAX_VALUE : thpLifetime * 1000;
     if (contigPages < 1) {
       throw new IllegalArgumentException("--contig-pages must be >= 1, got " + contigPages);
     }
     return new SimParams(workload, seed, steps, policy, thpEvery, gfp(),
-        SimParams.DEFAULT_THP_LIFETIME, contigEvery, contigPages, checkEvery);
+        lifetimeSteps, contigEvery, contigPages, checkEvery);
   }
 
   private int gfp() {

@@ -45,6 +45,14 @@ class SimCommandTest {
   }
 
   @Test
+  void thpsHeldUntilTheEndWithLifetimeZero() {
+    Cli.Run r = Cli.run("sim", "--memory", "64M", "--workload", "fragment", "--ops", "40000",
+        "--thp-every", "200", "--thp-lifetime", "0", "--compaction", "direct", "--json");
+    assertEquals(0, r.code(), r.err());
+    assertEquals(value(r.out(), "thp_alloc_success"), value(r.out(), "thp_held"), r.out());
+  }
+
+  @Test
   void sameSeedSameOutput() {
     String[] args = {"sim", "--memory", "64M", "--workload", "mixed", "--seed", "3", "--seconds",
         "20", "--compaction", "direct", "--thp-every", "50", "--json"};
