@@ -1004,6 +1004,51 @@ public final class Zone {
     return true;
   }
 
+  /**
+   * list_rotate_to_front(&amp;page-&gt;lru, list) (include/linux/list.h): rotates the free list
+   * that holds the block headed by {@code pfn} so that the block becomes its head; the blocks
+   * before it move, in order, to the tail. Members and cyclic order are unchanged.
+   * page_reporting_cycle() (mm/page_reporting.c) uses it so that its next walk of the list
+   * resumes at the first block it has not processed. Zone lock held.
+   *
+   * @param pfn the head of a free block on one of this zone's free lists
+   * @throws IllegalArgumentException if pfn is not the head of a free block of this zone
+   */
+  public void rotateFreeListTo(int pfn) {
+    checkLocked();
+    if (!spans(pfn) || mm.kind(pfn) != K_BUDDY) {
+      throw new IllegalArgumentException("pfn " + pfn + " is not a free block of zone " + name());
+    }
+    int[] next = mm.next;
+    int[] prev = mm.prev;
+    int before = prev[pfn];
+    if (before == NIL) {
+      return; // list_is_first(): already the head
+    }
+    int li = mm.order(pfn) * TYPES + mm.aux(pfn);
+    int head = listHead[li];
+    int tail = listTail[li];
+    next[tail] = head;
+    prev[head] = tail;
+    next[before] = NIL;
+    prev[pfn] = NIL;
+    listHead[li] = pfn;
+    listTail[li] = before;
+  }
+
+  /**
+   * zone_watermark_ok(zone, 0, mark, 0, ALLOC_CMA): free pages, free CMA pages included, above
+   * {@code mark} (plus lowmem_reserve[0], which is 0). page_reporting_process_zone() gates a zone
+   * with it (mm/page_reporting.c) without the zone lock, so the caller may read a racy snapshot
+   * as the kernel does.
+   *
+   * @param mark the watermark in pages
+   * @return whether the zone has more than mark free pages
+   */
+  public boolean watermarkOkCma(long mark) {
+    return watermarkOk(0, mark, 0, AllocFlags.ALLOC_CMA);
+  }
+
   /** Installs the page_reporting_notify_free() hook. */
   public void setFreePageNotifier(FreePageNotifier notifier) {
     this.notifier = notifier == null ? FreePageNotifier.NONE : notifier;
