@@ -1,0 +1,184 @@
+package io.hintlab.guest.reporting;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The counters of one reporting agent and its strategy. They are part of the API: tests and run
+ * summaries compare {@link #snapshot()}s taken around an action.
+ *
+ * <p><b>Note:</b> thread-safe. The reporting thread writes most counters; {@link #scheduled()} is
+ * also written by whichever thread requests a pass. Readers on other threads see each counter on
+ * its own, not a consistent set (take a {@link #snapshot()} while the agent is idle for that).
+ */
+public final class ReportingMetrics {
+  private final AtomicLong passes = new AtomicLong();
+  private final AtomicLong scheduled = new AtomicLong();
+  private final AtomicLong batches = new AtomicLong();
+  private final AtomicLong reportedBlocks = new AtomicLong();
+  private final AtomicLong reportedPages = new AtomicLong();
+  private final AtomicLong reportedBytes = new AtomicLong();
+  private final AtomicLong failedBatches = new AtomicLong();
+  private final AtomicLong budgetExhaustions = new AtomicLong();
+  private final AtomicLong watermarkRefusals = new AtomicLong();
+  private final AtomicLong zonesBelowGate = new AtomicLong();
+  private final AtomicLong passErrors = new AtomicLong();
+
+  /** Creates zeroed counters. */
+  public ReportingMetrics() {}
+
+  /** Passes run (page_reporting_process() calls). */
+  public long passes() {
+    return passes.get();
+  }
+
+  /** Times a pass was scheduled: requests that found the agent idle, plus reruns. */
+  public long scheduled() {
+    return scheduled.get();
+  }
+
+  /** Report calls the host acknowledged. */
+  public long batches() {
+    return batches.get();
+  }
+
+  /** Blocks in acknowledged report calls. */
+  public long reportedBlocks() {
+    return reportedBlocks.get();
+  }
+
+  /** Pages in acknowledged report calls. */
+  public long reportedPages() {
+    return reportedPages.get();
+  }
+
+  /** Bytes in acknowledged report calls. */
+  public long reportedBytes() {
+    return reportedBytes.get();
+  }
+
+  /** Report calls that failed; their pages went back unreported. */
+  public long failedBatches() {
+    return failedBatches.get();
+  }
+
+  /** Free lists left early because the per-list budget was spent (a rerun is then requested). */
+  public long budgetExhaustions() {
+    return budgetExhaustions.get();
+  }
+
+  /** Free lists left early because __isolate_free_page() refused a block on the watermark. */
+  public long watermarkRefusals() {
+    return watermarkRefusals.get();
+  }
+
+  /** Zones skipped in a pass because their free pages were at or below the reporting gate. */
+  public long zonesBelowGate() {
+    return zonesBelowGate.get();
+  }
+
+  /** Passes that ended with an unexpected exception (a bug; the agent logs it and goes on). */
+  public long passErrors() {
+    return passErrors.get();
+  }
+
+  /** The current values. */
+  public Snapshot snapshot() {
+    return new Snapshot(
+        passes.get(),
+        scheduled.get(),
+        batches.get(),
+        reportedBlocks.get(),
+        reportedPages.get(),
+        reportedBytes.get(),
+        failedBatches.get(),
+        budgetExhaustions.get(),
+        watermarkRefusals.get(),
+        zonesBelowGate.get(),
+        passErrors.get());
+  }
+
+  void pass() {
+    passes.incrementAndGet();
+  }
+
+  void scheduledOnce() {
+    scheduled.incrementAndGet();
+  }
+
+  void batchReported(int blocks, long pages, long bytes) {
+    batches.incrementAndGet();
+    reportedBlocks.addAndGet(blocks);
+    reportedPages.addAndGet(pages);
+    reportedBytes.addAndGet(bytes);
+  }
+
+  void batchFailed() {
+    failedBatches.incrementAndGet();
+  }
+
+  void budgetExhausted() {
+    budgetExhaustions.incrementAndGet();
+  }
+
+  void watermarkRefused() {
+    watermarkRefusals.incrementAndGet();
+  }
+
+  void zoneBelowGate() {
+    zonesBelowGate.incrementAndGet();
+  }
+
+  void passError() {
+    passErrors.incrementAndGet();
+  }
+
+  /**
+   * The counters at one moment; {@link #minus} gives the change over an action.
+   *
+   * @param passes passes run
+   * @param scheduled passes scheduled
+   * @param batches acknowledged report calls
+   * @param reportedBlocks blocks in acknowledged calls
+   * @param reportedPages pages in acknowledged calls
+   * @param reportedBytes bytes in acknowledged calls
+   * @param failedBatches failed report calls
+   * @param budgetExhaustions lists left on a spent budget
+   * @param watermarkRefusals lists left on a watermark refusal
+   * @param zonesBelowGate zones skipped at the gate
+   * @param passErrors passes ended by an unexpected exception
+   */
+  public record Snapshot(
+      long passes,
+      long scheduled,
+      long batches,
+      long reportedBlocks,
+      long reportedPages,
+      long reportedBytes,
+      long failedBatches,
+      long budgetExhaustions,
+      long watermarkRefusals,
+      long zonesBelowGate,
+      long passErrors) {
+
+    /**
+     * The change from {@code before} to this snapshot.
+     *
+     * @param before an earlier snapshot of the same metrics
+     * @return this minus before, field by field
+     */
+    public Snapshot minus(Snapshot before) {
+      return new Snapshot(
+          passes - before.passes,
+          scheduled - before.scheduled,
+          batches - before.batches,
+          reportedBlocks - before.reportedBlocks,
+          reportedPages - before.reportedPages,
+          reportedBytes - before.reportedBytes,
+          failedBatches - before.failedBatches,
+          budgetExhaustions - before.budgetExhaustions,
+          watermarkRefusals - before.watermarkRefusals,
+          zonesBelowGate - before.zonesBelowGate,
+          passErrors - before.passErrors);
+    }
+  }
+}

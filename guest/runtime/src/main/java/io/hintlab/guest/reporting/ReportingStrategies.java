@@ -1,0 +1,60 @@
+package io.hintlab.guest.reporting;
+
+import io.hintlab.guest.mm.PageAllocator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The registry of reporting strategies by name (DESIGN section 4).
+ *
+ * <table>
+ *   <caption>Strategies</caption>
+ *   <tr><th>name</th><th>models</th></tr>
+ *   <tr><td>{@value PageReportingStrategy#NAME}</td>
+ *       <td>Linux &gt;= 5.10 free page reporting (mm/page_reporting.c), the default</td></tr>
+ * </table>
+ */
+public final class ReportingStrategies {
+  /** The strategy used when none is named. */
+  public static final String DEFAULT = PageReportingStrategy.NAME;
+
+  private static final Map<String, ReportingStrategy.Factory> FACTORIES = new LinkedHashMap<>();
+
+  static {
+    FACTORIES.put(PageReportingStrategy.NAME, PageReportingStrategy::new);
+  }
+
+  private ReportingStrategies() {}
+
+  /** The registered names, in registration order. */
+  public static List<String> names() {
+    return List.copyOf(FACTORIES.keySet());
+  }
+
+  /**
+   * Creates the strategy registered under {@code name}.
+   *
+   * @param name a registered name
+   * @param allocator the allocator whose free memory is reported
+   * @param options the options
+   * @return the strategy, not yet started
+   * @throws IllegalArgumentException if the name is unknown (the message lists the valid names) or
+   *     an option does not fit the allocator
+   */
+  public static ReportingStrategy create(
+      String name, PageAllocator allocator, ReportingOptions options) {
+    ReportingStrategy.Factory f = name == null ? null : FACTORIES.get(name);
+    if (f == null) {
+      throw new IllegalArgumentException(
+          "unknown reporting strategy '"
+              + name
+              + "'; valid names: "
+              + String.join(", ", FACTORIES.keySet()));
+    }
+    if (allocator == null || options == null) {
+      throw new IllegalArgumentException("allocator and options must not be null");
+    }
+    return f.create(allocator, options);
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * Free memory reporting (DESIGN section 4): one reporting thread shape, {@link
+ * io.hintlab.guest.reporting.ReportingAgent} with the kernel's IDLE / REQUESTED / ACTIVE state
+ * machine and delay, and pluggable {@link io.hintlab.guest.reporting.ReportingStrategy}s chosen by
+ * name through {@link io.hintlab.guest.reporting.ReportingStrategies}, tuned by {@link
+ * io.hintlab.guest.reporting.ReportingOptions}. A strategy hands batches of free blocks to a {@link
+ * io.hintlab.guest.reporting.ReportSink}, the driver's synchronous report callback, which a
+ * transport implements as an RPC to the host.
+ *
+ * <p>{@code page-reporting} ({@link io.hintlab.guest.reporting.PageReportingStrategy}) is Linux's
+ * mm/page_reporting.c. Passes run on a {@link io.hintlab.guest.reporting.WorkScheduler}: a named
+ * daemon thread in a process, a virtual clock in tests and simulations.
+ */
+package io.hintlab.guest.reporting;
