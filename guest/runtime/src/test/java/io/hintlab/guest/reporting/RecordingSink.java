@@ -28,6 +28,7 @@ final class RecordingSink implements ReportSink {
   private final int capacity;
   private final int minOrder;
   private final List<List<Block>> batches = new ArrayList<>();
+  private final List<List<Block>> attempts = new ArrayList<>();
   private int calls;
   private int failFrom = Integer.MAX_VALUE;
   private int failUntil = Integer.MAX_VALUE;
@@ -59,6 +60,7 @@ final class RecordingSink implements ReportSink {
       assertEquals(order, mm.order(pfn), "pfn " + pfn);
       batch.add(new Block(pfn, order));
     }
+    attempts.add(batch);
     if (during != null) {
       during.run();
     }
@@ -98,6 +100,11 @@ final class RecordingSink implements ReportSink {
   /** The acknowledged batches, in order. */
   List<List<Block>> batches() {
     return batches;
+  }
+
+  /** Every batch the sink was given, acknowledged or not, in order. */
+  List<List<Block>> attempts() {
+    return attempts;
   }
 
   /** Every block of the acknowledged batches, in order. */
