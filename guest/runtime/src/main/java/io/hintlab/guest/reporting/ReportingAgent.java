@@ -45,7 +45,8 @@ import org.slf4j.LoggerFactory;
  *   <li>Passes run one at a time on the scheduler's thread, at most one per delay after the
  *       previous pass ended (as with {@code schedule_delayed_work()}).
  *   <li>A pass that throws is counted in {@link ReportingMetrics#passErrors()}, logged and kept as
- *       {@link #lastFailure()}; the state machine goes on as if the pass had ended.
+ *       {@link #lastFailure()}; the state machine goes on as if the pass had ended (an {@link
+ *       Error} is rethrown after that, so the agent is never left ACTIVE).
  *   <li>After {@link #close()} no pass starts and requests do nothing.
  * </ul>
  *
@@ -197,16 +198,23 @@ public final class ReportingAgent implements AutoCloseable {
       int pages = strategy.doWork(context);
       LOG.debug("{}: pass reported {} pages", roleName(), pages);
     } catch (RuntimeException e) {
-      metrics.passError();
-      lastFailure = e;
-      LOG.error("{}: pass failed", roleName(), e);
+      passFailed(e);
+    } catch (Error e) {
+      passFailed(e);
+      throw e;
     } finally {
       metrics.pass();
+      // REQUESTED again: more pages may be waiting; defer to let them accumulate
+      if (!state.compareAndSet(State.ACTIVE, State.IDLE)) {
+        scheduleWork();
+      }
     }
-    // REQUESTED again: more pages may be waiting; defer to let them accumulate
-    if (!state.compareAndSet(State.ACTIVE, State.IDLE)) {
-      scheduleWork();
-    }
+  }
+
+  private void passFailed(Throwable t) {
+    metrics.passError();
+    lastFailure = t;
+    LOG.error("{}: pass failed", roleName(), t);
   }
 
   /**

@@ -191,6 +191,25 @@ class ReportingAgentTest {
     assertEquals(2, a.metrics().passes());
   }
 
+  @Test
+  void shouldLeaveTheStateMachineConsistentWhenAPassThrowsAnError() {
+    ScriptedStrategy s = new ScriptedStrategy();
+    ReportingAgent a = agent(s, DELAY);
+    StackOverflowError error = new StackOverflowError("deep");
+    s.duringPass =
+        ctx -> {
+          throw error;
+        };
+    a.start();
+    StackOverflowError thrown =
+        assertThrows(StackOverflowError.class, () -> clock.advance(DELAY), "rethrown");
+    assertSame(error, thrown);
+    assertSame(error, a.lastFailure().orElseThrow());
+    assertEquals(IDLE, a.state(), "not left ACTIVE");
+    assertEquals(1, a.metrics().passes());
+    assertEquals(1, a.metrics().passErrors());
+  }
+
   // ---------------------------------------------------------------- start and close
 
   @Test
