@@ -1,6 +1,7 @@
 package io.hintlab.guest.reporting;
 
 import io.hintlab.guest.mm.PageAllocator;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,10 +20,12 @@ public final class ReportingStrategies {
   /** The strategy used when none is named. */
   public static final String DEFAULT = PageReportingStrategy.NAME;
 
-  private static final Map<String, ReportingStrategy.Factory> FACTORIES = new LinkedHashMap<>();
+  private static final Map<String, ReportingStrategy.Factory> FACTORIES = registry();
 
-  static {
-    FACTORIES.put(PageReportingStrategy.NAME, PageReportingStrategy::new);
+  private static Map<String, ReportingStrategy.Factory> registry() {
+    Map<String, ReportingStrategy.Factory> m = new LinkedHashMap<>();
+    m.put(PageReportingStrategy.NAME, PageReportingStrategy::new);
+    return Collections.unmodifiableMap(m);
   }
 
   private ReportingStrategies() {}
