@@ -462,7 +462,7 @@ public final class Zone {
     boolean toTail = (fpi & FPI_TO_TAIL) != 0 || buddyMergeLikely(pfn, buddyPfn, order);
     addToFreeList(pfn, order, mt, toTail);
     if ((fpi & FPI_SKIP_REPORT_NOTIFY) == 0) {
-      notifier.onFree(this, order);
+      notifier.onFree(this, pfn, order);
     }
   }
 
