@@ -22,6 +22,11 @@ public final class ReportingMetrics {
   private final AtomicLong watermarkRefusals = new AtomicLong();
   private final AtomicLong zonesBelowGate = new AtomicLong();
   private final AtomicLong passErrors = new AtomicLong();
+  private final AtomicLong isolationConflicts = new AtomicLong();
+  private final AtomicLong isolationTestFailures = new AtomicLong();
+  private final AtomicLong walkRestarts = new AtomicLong();
+  private final AtomicLong reoffers = new AtomicLong();
+  private final AtomicLong walkStepLimits = new AtomicLong();
 
   /** Creates zeroed counters. */
   public ReportingMetrics() {}
@@ -81,6 +86,43 @@ public final class ReportingMetrics {
     return passErrors.get();
   }
 
+  /**
+   * Pageblocks whose start_isolate_page_range() returned -EBUSY: another isolation user
+   * (alloc_contig_range(), offlining) holds them, or they gained unmovable pages (isolate-report).
+   */
+  public long isolationConflicts() {
+    return isolationConflicts.get();
+  }
+
+  /**
+   * Isolated pageblocks whose test_pages_isolated() failed: a page was allocated or sits on a pcp
+   * list (isolation drains nothing), so the block was given back unreported (isolate-report).
+   */
+  public long isolationTestFailures() {
+    return isolationTestFailures.get();
+  }
+
+  /**
+   * Steps of a free-list walk whose cursor was no longer a free block of the list, so the walk
+   * restarted at the list head (free-list-walk, original cursor).
+   */
+  public long walkRestarts() {
+    return walkRestarts.get();
+  }
+
+  /** Blocks offered again in the same walk of a list (free-list-walk). */
+  public long reoffers() {
+    return reoffers.get();
+  }
+
+  /**
+   * List walks stopped because they offered more blocks than the zone has positions of that order,
+   * which only a walk that goes back can do (free-list-walk).
+   */
+  public long walkStepLimits() {
+    return walkStepLimits.get();
+  }
+
   /** The current values. */
   public Snapshot snapshot() {
     return new Snapshot(
@@ -94,7 +136,12 @@ public final class ReportingMetrics {
         budgetExhaustions.get(),
         watermarkRefusals.get(),
         zonesBelowGate.get(),
-        passErrors.get());
+        passErrors.get(),
+        isolationConflicts.get(),
+        isolationTestFailures.get(),
+        walkRestarts.get(),
+        reoffers.get(),
+        walkStepLimits.get());
   }
 
   void pass() {
@@ -132,6 +179,26 @@ public final class ReportingMetrics {
     passErrors.incrementAndGet();
   }
 
+  void isolationConflict() {
+    isolationConflicts.incrementAndGet();
+  }
+
+  void isolationTestFailed() {
+    isolationTestFailures.incrementAndGet();
+  }
+
+  void walkRestarted() {
+    walkRestarts.incrementAndGet();
+  }
+
+  void reoffered() {
+    reoffers.incrementAndGet();
+  }
+
+  void walkStepLimited() {
+    walkStepLimits.incrementAndGet();
+  }
+
   /**
    * The counters at one moment; {@link #minus} gives the change over an action.
    *
@@ -146,6 +213,11 @@ public final class ReportingMetrics {
    * @param watermarkRefusals lists left on a watermark refusal
    * @param zonesBelowGate zones skipped at the gate
    * @param passErrors passes ended by an unexpected exception
+   * @param isolationConflicts pageblocks refused with -EBUSY
+   * @param isolationTestFailures isolated pageblocks that failed the test
+   * @param walkRestarts walk restarts at a list head
+   * @param reoffers blocks offered twice in one list walk
+   * @param walkStepLimits list walks stopped at the step limit
    */
   public record Snapshot(
       long passes,
@@ -158,7 +230,12 @@ public final class ReportingMetrics {
       long budgetExhaustions,
       long watermarkRefusals,
       long zonesBelowGate,
-      long passErrors) {
+      long passErrors,
+      long isolationConflicts,
+      long isolationTestFailures,
+      long walkRestarts,
+      long reoffers,
+      long walkStepLimits) {
 
     /**
      * The change from {@code before} to this snapshot.
@@ -178,7 +255,12 @@ public final class ReportingMetrics {
           budgetExhaustions - before.budgetExhaustions,
           watermarkRefusals - before.watermarkRefusals,
           zonesBelowGate - before.zonesBelowGate,
-          passErrors - before.passErrors);
+          passErrors - before.passErrors,
+          isolationConflicts - before.isolationConflicts,
+          isolationTestFailures - before.isolationTestFailures,
+          walkRestarts - before.walkRestarts,
+          reoffers - before.reoffers,
+          walkStepLimits - before.walkStepLimits);
     }
   }
 }

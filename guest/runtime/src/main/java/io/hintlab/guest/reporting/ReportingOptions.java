@@ -20,9 +20,41 @@ import java.time.Duration;
  * @param batchSize blocks per message for strategies that batch independently of the report
  *     capacity (the bitmap hinting design pulls 16 at a time); {@code page-reporting} does not use
  *     it
+ * @param cursor how {@code free-list-walk} resumes its walk of a free list (see {@link Cursor})
+ * @param isolationCpu the cpu index {@code isolate-report} hands to {@code
+ *     start_isolate_page_range()} for migrating a movable block that straddles the isolated range,
+ *     or {@link #CPU_UNSPECIFIED} for the allocator's last cpu (the reporting worker's own cpu in
+ *     the model); a strategy checks the upper bound against the allocator
  */
 public record ReportingOptions(
-    int order, int capacity, Duration delay, int budgetDivisor, int batchSize) {
+    int order,
+    int capacity,
+    Duration delay,
+    int budgetDivisor,
+    int batchSize,
+    Cursor cursor,
+    int isolationCpu) {
+
+  /**
+   * The cursor of the {@code report_unused_page_block()} walk (Wei Wang, "[PATCH v12 6/8] mm:
+   * support reporting free page blocks", 2017-07).
+   */
+  public enum Cursor {
+    /**
+     * The patch as posted: the cursor is the block last offered; when it is no longer a free block
+     * of the list's order the walk restarts at the list head, which "might keep giving you same
+     * block over and over again" (Michael S. Tsirkin's review of v12).
+     */
+    ORIGINAL,
+    /**
+     * The cursor is the pfn of the block last offered; the next block is the list's block with
+     * the lowest pfn above it, so every step moves forward whatever happens to the lists.
+     */
+    PROGRESS
+  }
+
+  /** The isolation cpu is the allocator's last cpu. */
+  public static final int CPU_UNSPECIFIED = -1;
 
   /** The order is the allocator's pageblock order (page_reporting_register()'s fallback). */
   public static final int ORDER_UNSPECIFIED = -1;
@@ -77,6 +109,28 @@ public record ReportingOptions(
     if (batchSize < 1) {
       throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
     }
+    if (cursor == null) {
+      throw new IllegalArgumentException("cursor must not be null");
+    }
+    if (isolationCpu < CPU_UNSPECIFIED) {
+      throw new IllegalArgumentException(
+          "isolationCpu must be -1 (the last cpu) or >= 0, got " + isolationCpu);
+    }
+  }
+
+  /**
+   * Options with the walk cursor that makes progress and the default isolation cpu.
+   *
+   * @param order the lowest order reported, or {@link #ORDER_UNSPECIFIED}
+   * @param capacity blocks per report call
+   * @param delay the delay between a request and its pass
+   * @param budgetDivisor the budget divisor, or 0 for no budget
+   * @param batchSize blocks per message for batching strategies
+   * @throws IllegalArgumentException if a value is out of range
+   */
+  public ReportingOptions(
+      int order, int capacity, Duration delay, int budgetDivisor, int batchSize) {
+    this(order, capacity, delay, budgetDivisor, batchSize, Cursor.PROGRESS, CPU_UNSPECIFIED);
   }
 
   /** Linux's free page reporting: pageblock order, 32 per call, 2 s, a sixteenth per pass. */
@@ -97,7 +151,8 @@ public record ReportingOptions(
    * @throws IllegalArgumentException if the order is below -1
    */
   public ReportingOptions withOrder(int newOrder) {
-    return new ReportingOptions(newOrder, capacity, delay, budgetDivisor, batchSize);
+    return new ReportingOptions(
+        newOrder, capacity, delay, budgetDivisor, batchSize, cursor, isolationCpu);
   }
 
   /**
@@ -108,7 +163,8 @@ public record ReportingOptions(
    * @throws IllegalArgumentException if it is not a power of two in [1, 1024]
    */
   public ReportingOptions withCapacity(int newCapacity) {
-    return new ReportingOptions(order, newCapacity, delay, budgetDivisor, batchSize);
+    return new ReportingOptions(
+        order, newCapacity, delay, budgetDivisor, batchSize, cursor, isolationCpu);
   }
 
   /**
@@ -119,7 +175,8 @@ public record ReportingOptions(
    * @throws IllegalArgumentException if it is null or negative
    */
   public ReportingOptions withDelay(Duration newDelay) {
-    return new ReportingOptions(order, capacity, newDelay, budgetDivisor, batchSize);
+    return new ReportingOptions(
+        order, capacity, newDelay, budgetDivisor, batchSize, cursor, isolationCpu);
   }
 
   /**
@@ -130,7 +187,8 @@ public record ReportingOptions(
    * @throws IllegalArgumentException if it is negative
    */
   public ReportingOptions withBudgetDivisor(int newBudgetDivisor) {
-    return new ReportingOptions(order, capacity, delay, newBudgetDivisor, batchSize);
+    return new ReportingOptions(
+        order, capacity, delay, newBudgetDivisor, batchSize, cursor, isolationCpu);
   }
 
   /**
@@ -141,6 +199,31 @@ public record ReportingOptions(
    * @throws IllegalArgumentException if it is below 1
    */
   public ReportingOptions withBatchSize(int newBatchSize) {
-    return new ReportingOptions(order, capacity, delay, budgetDivisor, newBatchSize);
+    return new ReportingOptions(
+        order, capacity, delay, budgetDivisor, newBatchSize, cursor, isolationCpu);
+  }
+
+  /**
+   * These options with another walk cursor.
+   *
+   * @param newCursor the cursor of {@code free-list-walk}
+   * @return the new options
+   * @throws IllegalArgumentException if it is null
+   */
+  public ReportingOptions withCursor(Cursor newCursor) {
+    return new ReportingOptions(
+        order, capacity, delay, budgetDivisor, batchSize, newCursor, isolationCpu);
+  }
+
+  /**
+   * These options with another isolation cpu.
+   *
+   * @param newIsolationCpu the cpu index, or {@link #CPU_UNSPECIFIED}
+   * @return the new options
+   * @throws IllegalArgumentException if it is below -1
+   */
+  public ReportingOptions withIsolationCpu(int newIsolationCpu) {
+    return new ReportingOptions(
+        order, capacity, delay, budgetDivisor, batchSize, cursor, newIsolationCpu);
   }
 }

@@ -13,10 +13,14 @@ import org.junit.jupiter.api.Test;
 /** The registry by name, and how page-reporting resolves its order against the geometry. */
 class ReportingStrategiesTest {
   private static final PageAllocator X86 = new PageAllocator(MmConfig.forMemory(64L << 20));
+  private static final String VALID = "page-reporting, free-list-walk";
 
   @Test
   void shouldListTheRegisteredNamesWithPageReportingAsDefault() {
-    assertEquals(List.of("page-reporting"), ReportingStrategies.names());
+    assertEquals(List.of(VALID.split(", ")), ReportingStrategies.names());
+    for (String name : ReportingStrategies.names()) {
+      assertEquals(name, ReportingStrategies.create(name, X86, ReportingOptions.defaults()).name());
+    }
     assertEquals("page-reporting", ReportingStrategies.DEFAULT);
   }
 
@@ -37,13 +41,12 @@ class ReportingStrategiesTest {
         assertThrows(
             IllegalArgumentException.class,
             () -> ReportingStrategies.create("balloon", X86, ReportingOptions.defaults()));
-    assertEquals(
-        "unknown reporting strategy 'balloon'; valid names: page-reporting", e.getMessage());
+    assertEquals("unknown reporting strategy 'balloon'; valid names: " + VALID, e.getMessage());
     e =
         assertThrows(
             IllegalArgumentException.class,
             () -> ReportingStrategies.create(null, X86, ReportingOptions.defaults()));
-    assertEquals("unknown reporting strategy 'null'; valid names: page-reporting", e.getMessage());
+    assertEquals("unknown reporting strategy 'null'; valid names: " + VALID, e.getMessage());
     e =
         assertThrows(
             IllegalArgumentException.class,
