@@ -44,6 +44,7 @@ public final class Simulation {
 
   private final PageAllocator pa;
   private final SimParams p;
+  private final Workload workload;
   private final ThpHolder thps;
   private final PageIsolation isolation;
   private final ContigAlloc contig;
@@ -57,10 +58,24 @@ public final class Simulation {
   private long violations;
   private String firstViolation = "";
 
-  /** A simulation of p on pa (a freshly built model). */
+  /** A simulation of p on pa (a freshly built model), its workload made from its name and seed. */
   public Simulation(PageAllocator pa, SimParams p) {
+    this(pa, p, null);
+  }
+
+  /**
+   * A simulation of p on pa (a freshly built model) driving a workload created on pa with its own
+   * configuration (arguments, trace, page writer); null creates it from p's name and seed.
+   *
+   * @throws IllegalArgumentException if the workload drives another allocator
+   */
+  public Simulation(PageAllocator pa, SimParams p, Workload workload) {
+    if (workload != null && workload.allocator() != pa) {
+      throw new IllegalArgumentException("the workload drives another allocator");
+    }
     this.pa = pa;
     this.p = p;
+    this.workload = workload;
     this.thps = new ThpHolder(pa);
     this.isolation = new PageIsolation(pa);
     this.contig = new ContigAlloc(pa, isolation);
@@ -73,7 +88,7 @@ public final class Simulation {
    */
   public Map<String, Object> run() {
     pa.setCompaction(p.policy());
-    Workload w = Workloads.create(p.workload(), pa, p.seed());
+    Workload w = workload != null ? workload : Workloads.create(p.workload(), pa, p.seed());
     w.setStepHook(this::afterStep);
     try {
       while (true) {

@@ -3,7 +3,10 @@ package io.hintlab.guest.workload;
 import io.hintlab.guest.mm.MovableOps;
 import io.hintlab.guest.mm.PageAllocator;
 import io.hintlab.guest.mm.PageOwners;
+import java.util.Arrays;
 import java.util.BitSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -14,17 +17,26 @@ import java.util.SplittableRandom;
  * workload, the block's {@link LiveBlocks} handle as owner handle), so compaction, contiguous
  * allocation and isolation can migrate its movable pages: the {@link MovableOps} callbacks move
  * the live entry, and later frees use the new pfn. (At most 63 workloads per allocator.)
+ *
+ * <p>Every block allocated is written through the {@link PageWriter} (under the block's owner word
+ * and a fresh generation) and verified through it just before it is freed; pages that fail the
+ * check are counted as {@code bad_pages} in the result when a writer is attached.
  */
 abstract class BaseWorkload implements Workload {
   final PageAllocator pa;
   final long seed;
   final SplittableRandom rnd;
   final LiveBlocks live;
+  final PageWriter writer;
+  private final boolean writing;
   private final int nrCpus;
   private final int ownerClass;
   /** Handles of blocks isolated for migration right now. */
   private final BitSet isolated = new BitSet();
   private Runnable stepHook;
+  /** The generation each held block was written with, by handle. */
+  private long[] generationOf = new long[1024];
+  private long generation;
 
   long steps;
   long allocs;
@@ -32,8 +44,9 @@ abstract class BaseWorkload implements Workload {
   long frees;
   long pagesAllocated;
   long pagesFreed;
+  long badPages;
 
-  BaseWorkload(PageAllocator pa, long seed) {
+  BaseWorkload(PageAllocator pa, long seed, PageWriter writer) {
     if (pa == null) {
       throw new IllegalArgumentException("allocator must not be null");
     }
@@ -42,6 +55,8 @@ abstract class BaseWorkload implements Workload {
     this.rnd = new SplittableRandom(seed);
     this.nrCpus = pa.nrCpus();
     this.live = new LiveBlocks(1024);
+    this.writer = writer == null ? PageWriter.NONE : writer;
+    this.writing = this.writer != PageWriter.NONE;
     this.ownerClass = pa.owners().register(new Owner(), false);
   }
 
@@ -96,20 +111,46 @@ abstract class BaseWorkload implements Workload {
     frees = 0;
     pagesAllocated = 0;
     pagesFreed = 0;
+    badPages = 0;
+    resetCounters();
     execute(ops);
+    Map<String, Long> counters = new LinkedHashMap<>();
+    putCounters(counters);
+    if (writing) {
+      counters.put("bad_pages", badPages);
+    }
     return new WorkloadResult(name(), seed, steps, allocs, failures, frees, pagesAllocated,
-        pagesFreed, live.size(), live.pages());
+        pagesFreed, live.size() + extraBlocks(), live.pages() + extraPages(), counters);
   }
 
   /** The workload proper; ops is 0 for the default. */
   abstract void execute(long ops);
+
+  /** Resets the workload's own per-run counters; called at the start of each run. */
+  void resetCounters() {}
+
+  /** Adds the workload's own counters of this run to the result, in a stable order. */
+  void putCounters(Map<String, Long> out) {}
+
+  /** Blocks held outside {@link #live} (contiguous ranges). */
+  int extraBlocks() {
+    return 0;
+  }
+
+  /** Pages held outside {@link #live}. */
+  long extraPages() {
+    return 0;
+  }
+
+  /** Frees what is held outside {@link #live}, verifying it first. */
+  void releaseExtra() {}
 
   @Override
   public final void setStepHook(Runnable hook) {
     this.stepHook = hook;
   }
 
-  private void afterStep() {
+  final void afterStep() {
     if (stepHook != null) {
       stepHook.run();
     }
@@ -118,8 +159,81 @@ abstract class BaseWorkload implements Workload {
   @Override
   public final void releaseAll() {
     for (int i = live.size() - 1; i >= 0; i--) {
+      verifyAt(i);
       pa.freePages(i % nrCpus, live.pfn(i), live.order(i));
       live.removeAt(i);
+    }
+    releaseExtra();
+  }
+
+  /** Pages of the guest's memory: the end of its highest zone. */
+  static long memoryPages(PageAllocator pa) {
+    long n = 0;
+    for (var z : pa.zones()) {
+      n = Math.max(n, (long) z.startPfn() + z.spannedPages());
+    }
+    return n;
+  }
+
+  /**
+   * The size argument {@code key} in pages (rounded up), or {@code dfltPages} when not given.
+   *
+   * @throws IllegalArgumentException if the size is under a page or over the guest's memory
+   */
+  static long sizeArgPages(PageAllocator pa, WorkloadConfig config, String key, long dfltPages) {
+    Long bytes = config.args().get(key);
+    if (bytes == null) {
+      return Math.max(1, dfltPages);
+    }
+    long pageSize = pa.geometry().pageSize();
+    long memory = memoryPages(pa) * pageSize;
+    if (bytes < pageSize) {
+      throw new IllegalArgumentException(
+          key + " must be at least a page (" + pageSize + " bytes), got " + bytes);
+    }
+    if (bytes > memory) {
+      throw new IllegalArgumentException(
+          key + " must be at most the guest's memory (" + memory + " bytes), got " + bytes);
+    }
+    return (bytes + pageSize - 1) / pageSize;
+  }
+
+  /**
+   * The count argument {@code key}, or {@code dflt} when not given.
+   *
+   * @throws IllegalArgumentException if it is outside [min, max]
+   */
+  static long countArg(WorkloadConfig config, String key, long dflt, long min, long max) {
+    long v = config.arg(key, dflt);
+    if (v < min || v > max) {
+      throw new IllegalArgumentException(
+          key + " must be in [" + min + ", " + max + "], got " + v);
+    }
+    return v;
+  }
+
+  /** A new write generation. */
+  final long nextGeneration() {
+    return ++generation;
+  }
+
+  /** The owner word of the block with handle h. */
+  final int ownerWord(int h) {
+    return PageOwners.owner(ownerClass, h);
+  }
+
+  /** Verifies a range through the writer, counting bad pages. */
+  final void verifyRange(int pfn, int nrPages, int owner, long gen) {
+    if (writing) {
+      badPages += writer.verify(pfn, nrPages, owner, gen);
+    }
+  }
+
+  /** Verifies the i-th live block. */
+  private void verifyAt(int i) {
+    if (writing) {
+      int h = live.handle(i);
+      verifyRange(live.pfn(i), 1 << live.order(i), ownerWord(h), generationOf[h]);
     }
   }
 
@@ -128,11 +242,19 @@ abstract class BaseWorkload implements Workload {
     return nrCpus == 1 ? 0 : rnd.nextInt(nrCpus);
   }
 
-  /** One allocation; a success is added to the live blocks. */
+  /** One allocation on a random cpu; a success is added to the live blocks. */
   final boolean alloc(int order, int gfp) {
+    return allocOn(cpu(), order, gfp);
+  }
+
+  /**
+   * One allocation on the given cpu; a success is added to the live blocks (as the last entry).
+   */
+  final boolean allocOn(int cpu, int order, int gfp) {
     steps++;
     int h = live.reserveHandle();
-    int pfn = pa.allocPages(cpu(), order, gfp, PageOwners.owner(ownerClass, h));
+    int owner = PageOwners.owner(ownerClass, h);
+    int pfn = pa.allocPages(cpu, order, gfp, owner);
     if (pfn < 0) {
       live.releaseHandle(h);
       failures++;
@@ -140,17 +262,31 @@ abstract class BaseWorkload implements Workload {
       return false;
     }
     live.add(pfn, order, h);
+    if (writing) {
+      if (h >= generationOf.length) {
+        generationOf = Arrays.copyOf(generationOf, Math.max(h + 1, generationOf.length * 2));
+      }
+      long gen = nextGeneration();
+      generationOf[h] = gen;
+      writer.write(pfn, 1 << order, owner, gen);
+    }
     allocs++;
     pagesAllocated += 1L << order;
     afterStep();
     return true;
   }
 
-  /** Frees the i-th live block. */
+  /** Frees the i-th live block on a random cpu. */
   final void freeAt(int i) {
+    freeAtOn(cpu(), i);
+  }
+
+  /** Frees the i-th live block on the given cpu, verifying its pages first. */
+  final void freeAtOn(int cpu, int i) {
     steps++;
     int order = live.order(i);
-    pa.freePages(cpu(), live.pfn(i), order);
+    verifyAt(i);
+    pa.freePages(cpu, live.pfn(i), order);
     live.removeAt(i);
     frees++;
     pagesFreed += 1L << order;

@@ -23,8 +23,8 @@ public final class FragmentWorkload extends BaseWorkload {
   private static final int CHURN_ONE_IN = 5;
   private static final int MAX_FAILURES_IN_A_ROW = 64;
 
-  FragmentWorkload(PageAllocator pa, long seed) {
-    super(pa, seed);
+  FragmentWorkload(PageAllocator pa, long seed, WorkloadConfig config) {
+    super(pa, seed, config.writer());
   }
 
   @Override

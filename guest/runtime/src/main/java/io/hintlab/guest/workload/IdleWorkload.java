@@ -24,8 +24,8 @@ public final class IdleWorkload extends BaseWorkload {
 
   private final int maxOrder;
 
-  IdleWorkload(PageAllocator pa, long seed) {
-    super(pa, seed);
+  IdleWorkload(PageAllocator pa, long seed, WorkloadConfig config) {
+    super(pa, seed, config.writer());
     this.maxOrder = pa.geometry().maxPageOrder();
   }
 

@@ -25,8 +25,8 @@ public final class MixedWorkload extends BaseWorkload {
   private final long targetPages;
   private final int maxOrder;
 
-  MixedWorkload(PageAllocator pa, long seed) {
-    super(pa, seed);
+  MixedWorkload(PageAllocator pa, long seed, WorkloadConfig config) {
+    super(pa, seed, config.writer());
     this.targetPages = pa.freePages() / 2;
     this.maxOrder = pa.geometry().maxPageOrder();
   }

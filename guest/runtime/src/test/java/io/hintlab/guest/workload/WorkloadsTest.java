@@ -101,9 +101,11 @@ class WorkloadsTest {
   void shouldRejectUnknownNamesListingTheValidOnes() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> Workloads.create("bogus", allocator(1), 1));
-    assertEquals("unknown workload 'bogus': expected one of fragment, idle, mixed",
+    assertEquals("unknown workload 'bogus': expected one of churn, contig, fragment, idle, "
+        + "memhog, mixed, replay, thp",
         e.getMessage());
-    assertEquals(List.of("fragment", "idle", "mixed"), Workloads.names());
+    assertEquals(List.of("churn", "contig", "fragment", "idle", "memhog", "mixed", "replay",
+        "thp"), Workloads.names());
   }
 
   @Test
