@@ -14,6 +14,9 @@ import java.util.Map;
  *   <tr><th>name</th><th>models</th></tr>
  *   <tr><td>{@value PageReportingStrategy#NAME}</td>
  *       <td>Linux &gt;= 5.10 free page reporting (mm/page_reporting.c), the default</td></tr>
+ *   <tr><td>{@value BitmapHintingStrategy#NAME}</td>
+ *       <td>per-zone bitmap page hinting (Nitesh Narayan Lal, v10, 2019): bits set on free at
+ *       MAX_ORDER-2, batches of 16 pulled out of the buddy and returned after the ack</td></tr>
  *   <tr><td>{@value FreeListWalkStrategy#NAME}</td>
  *       <td>the report_unused_page_block() iterator (Wei Wang, v12, 2017): hints without taking,
  *       original or progressing cursor</td></tr>
@@ -28,6 +31,7 @@ public final class ReportingStrategies {
   private static Map<String, ReportingStrategy.Factory> registry() {
     Map<String, ReportingStrategy.Factory> m = new LinkedHashMap<>();
     m.put(PageReportingStrategy.NAME, PageReportingStrategy::new);
+    m.put(BitmapHintingStrategy.NAME, BitmapHintingStrategy::new);
     m.put(FreeListWalkStrategy.NAME, FreeListWalkStrategy::new);
     return Collections.unmodifiableMap(m);
   }

@@ -140,7 +140,8 @@ class FreeListWalkStrategyTest {
           if (probed[0] != MemMap.NIL) {
             iso.undoIsolatePageRange(probed[0], probed[0] + 512);
           }
-          assertEquals(0, iso.startIsolatePageRange(0, x + 512, x + 1024, PageIsolation.Mode.OTHER));
+          assertEquals(
+              0, iso.startIsolatePageRange(0, x + 512, x + 1024, PageIsolation.Mode.OTHER));
           probed[0] = x + 512;
           check(w.a, "after probing " + x);
         });
