@@ -6,7 +6,7 @@ import io.hintlab.guest.mm.PageAllocator;
 import io.hintlab.guest.mm.view.ProcView;
 import io.hintlab.guest.sim.SimParams;
 import io.hintlab.guest.sim.Simulation;
-import io.hintlab.guest.workload.Workloads;
+import io.hintlab.guest.workload.Workload;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,8 +32,11 @@ final class SimCommand implements Callable<Integer> {
   @Mixin ModelOptions model;
 
   @Option(names = "--workload", paramLabel = "NAME", required = true,
-      description = "The workload: fragment, mixed or idle.")
+      description = "The workload: churn, contig, fragment, idle, memhog, mixed, replay or "
+          + "thp.")
   String workload;
+
+  @Mixin WorkloadOptions.Params workloadParams;
 
   @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
       description = "Seed of the workload (default: ${DEFAULT-VALUE}).")
@@ -101,7 +104,8 @@ final class SimCommand implements Callable<Integer> {
     List<ProcView> views = show == null ? List.of() : parseViews();
     model.check();
     PageAllocator pa = model.build();
-    Map<String, Object> result = new Simulation(pa, params).run();
+    Workload w = workloadParams.create(workload, pa, seed);
+    Map<String, Object> result = new Simulation(pa, params, w).run();
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       Map<String, Object> all = new LinkedHashMap<>();
@@ -135,10 +139,8 @@ final class SimCommand implements Callable<Integer> {
   }
 
   private SimParams params() {
-    if (!Workloads.names().contains(workload)) {
-      throw new IllegalArgumentException("--workload: unknown workload '" + workload
-          + "': expected one of " + String.join(", ", Workloads.names()));
-    }
+    WorkloadOptions.checkName(workload);
+    workloadParams.check(workload);
     if ((seconds == null) == (ops == null)) {
       throw new IllegalArgumentException("give exactly one of --seconds and --ops");
     }
