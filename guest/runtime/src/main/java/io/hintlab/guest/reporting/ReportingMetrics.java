@@ -22,8 +22,6 @@ public final class ReportingMetrics {
   private final AtomicLong watermarkRefusals = new AtomicLong();
   private final AtomicLong zonesBelowGate = new AtomicLong();
   private final AtomicLong passErrors = new AtomicLong();
-  private final AtomicLong isolationConflicts = new AtomicLong();
-  private final AtomicLong isolationTestFailures = new AtomicLong();
   private final AtomicLong walkRestarts = new AtomicLong();
   private final AtomicLong reoffers = new AtomicLong();
   private final AtomicLong walkStepLimits = new AtomicLong();
@@ -87,22 +85,6 @@ public final class ReportingMetrics {
   }
 
   /**
-   * Pageblocks whose start_isolate_page_range() returned -EBUSY: another isolation user
-   * (alloc_contig_range(), offlining) holds them, or they gained unmovable pages (isolate-report).
-   */
-  public long isolationConflicts() {
-    return isolationConflicts.get();
-  }
-
-  /**
-   * Isolated pageblocks whose test_pages_isolated() failed: a page was allocated or sits on a pcp
-   * list (isolation drains nothing), so the block was given back unreported (isolate-report).
-   */
-  public long isolationTestFailures() {
-    return isolationTestFailures.get();
-  }
-
-  /**
    * Steps of a free-list walk whose cursor was no longer a free block of the list, so the walk
    * restarted at the list head (free-list-walk, original cursor).
    */
@@ -137,8 +119,6 @@ public final class ReportingMetrics {
         watermarkRefusals.get(),
         zonesBelowGate.get(),
         passErrors.get(),
-        isolationConflicts.get(),
-        isolationTestFailures.get(),
         walkRestarts.get(),
         reoffers.get(),
         walkStepLimits.get());
@@ -179,14 +159,6 @@ public final class ReportingMetrics {
     passErrors.incrementAndGet();
   }
 
-  void isolationConflict() {
-    isolationConflicts.incrementAndGet();
-  }
-
-  void isolationTestFailed() {
-    isolationTestFailures.incrementAndGet();
-  }
-
   void walkRestarted() {
     walkRestarts.incrementAndGet();
   }
@@ -213,8 +185,6 @@ public final class ReportingMetrics {
    * @param watermarkRefusals lists left on a watermark refusal
    * @param zonesBelowGate zones skipped at the gate
    * @param passErrors passes ended by an unexpected exception
-   * @param isolationConflicts pageblocks refused with -EBUSY
-   * @param isolationTestFailures isolated pageblocks that failed the test
    * @param walkRestarts walk restarts at a list head
    * @param reoffers blocks offered twice in one list walk
    * @param walkStepLimits list walks stopped at the step limit
@@ -231,8 +201,6 @@ public final class ReportingMetrics {
       long watermarkRefusals,
       long zonesBelowGate,
       long passErrors,
-      long isolationConflicts,
-      long isolationTestFailures,
       long walkRestarts,
       long reoffers,
       long walkStepLimits) {
@@ -256,8 +224,6 @@ public final class ReportingMetrics {
           watermarkRefusals - before.watermarkRefusals,
           zonesBelowGate - before.zonesBelowGate,
           passErrors - before.passErrors,
-          isolationConflicts - before.isolationConflicts,
-          isolationTestFailures - before.isolationTestFailures,
           walkRestarts - before.walkRestarts,
           reoffers - before.reoffers,
           walkStepLimits - before.walkStepLimits);

@@ -21,10 +21,6 @@ import java.time.Duration;
  *     capacity (the bitmap hinting design pulls 16 at a time); {@code page-reporting} does not use
  *     it
  * @param cursor how {@code free-list-walk} resumes its walk of a free list (see {@link Cursor})
- * @param isolationCpu the cpu index {@code isolate-report} hands to {@code
- *     start_isolate_page_range()} for migrating a movable block that straddles the isolated range,
- *     or {@link #CPU_UNSPECIFIED} for the allocator's last cpu (the reporting worker's own cpu in
- *     the model); a strategy checks the upper bound against the allocator
  */
 public record ReportingOptions(
     int order,
@@ -32,8 +28,7 @@ public record ReportingOptions(
     Duration delay,
     int budgetDivisor,
     int batchSize,
-    Cursor cursor,
-    int isolationCpu) {
+    Cursor cursor) {
 
   /**
    * The cursor of the {@code report_unused_page_block()} walk (Wei Wang, "[PATCH v12 6/8] mm:
@@ -52,9 +47,6 @@ public record ReportingOptions(
      */
     PROGRESS
   }
-
-  /** The isolation cpu is the allocator's last cpu. */
-  public static final int CPU_UNSPECIFIED = -1;
 
   /** The order is the allocator's pageblock order (page_reporting_register()'s fallback). */
   public static final int ORDER_UNSPECIFIED = -1;
@@ -112,14 +104,10 @@ public record ReportingOptions(
     if (cursor == null) {
       throw new IllegalArgumentException("cursor must not be null");
     }
-    if (isolationCpu < CPU_UNSPECIFIED) {
-      throw new IllegalArgumentException(
-          "isolationCpu must be -1 (the last cpu) or >= 0, got " + isolationCpu);
-    }
   }
 
   /**
-   * Options with the walk cursor that makes progress and the default isolation cpu.
+   * Options with the walk cursor that makes progress.
    *
    * @param order the lowest order reported, or {@link #ORDER_UNSPECIFIED}
    * @param capacity blocks per report call
@@ -130,7 +118,7 @@ public record ReportingOptions(
    */
   public ReportingOptions(
       int order, int capacity, Duration delay, int budgetDivisor, int batchSize) {
-    this(order, capacity, delay, budgetDivisor, batchSize, Cursor.PROGRESS, CPU_UNSPECIFIED);
+    this(order, capacity, delay, budgetDivisor, batchSize, Cursor.PROGRESS);
   }
 
   /** Linux's free page reporting: pageblock order, 32 per call, 2 s, a sixteenth per pass. */
@@ -151,8 +139,7 @@ public record ReportingOptions(
    * @throws IllegalArgumentException if the order is below -1
    */
   public ReportingOptions withOrder(int newOrder) {
-    return new ReportingOptions(
-        newOrder, capacity, delay, budgetDivisor, batchSize, cursor, isolationCpu);
+    return new ReportingOptions(newOrder, capacity, delay, budgetDivisor, batchSize, cursor);
   }
 
   /**
@@ -163,8 +150,7 @@ public record ReportingOptions(
    * @throws IllegalArgumentException if it is not a power of two in [1, 1024]
    */
   public ReportingOptions withCapacity(int newCapacity) {
-    return new ReportingOptions(
-        order, newCapacity, delay, budgetDivisor, batchSize, cursor, isolationCpu);
+    return new ReportingOptions(order, newCapacity, delay, budgetDivisor, batchSize, cursor);
   }
 
   /**
@@ -175,8 +161,7 @@ public record ReportingOptions(
    * @throws IllegalArgumentException if it is null or negative
    */
   public ReportingOptions withDelay(Duration newDelay) {
-    return new ReportingOptions(
-        order, capacity, newDelay, budgetDivisor, batchSize, cursor, isolationCpu);
+    return new ReportingOptions(order, capacity, newDelay, budgetDivisor, batchSize, cursor);
   }
 
   /**
@@ -187,8 +172,7 @@ public record ReportingOptions(
    * @throws IllegalArgumentException if it is negative
    */
   public ReportingOptions withBudgetDivisor(int newBudgetDivisor) {
-    return new ReportingOptions(
-        order, capacity, delay, newBudgetDivisor, batchSize, cursor, isolationCpu);
+    return new ReportingOptions(order, capacity, delay, newBudgetDivisor, batchSize, cursor);
   }
 
   /**
@@ -199,8 +183,7 @@ public record ReportingOptions(
    * @throws IllegalArgumentException if it is below 1
    */
   public ReportingOptions withBatchSize(int newBatchSize) {
-    return new ReportingOptions(
-        order, capacity, delay, budgetDivisor, newBatchSize, cursor, isolationCpu);
+    return new ReportingOptions(order, capacity, delay, budgetDivisor, newBatchSize, cursor);
   }
 
   /**
@@ -211,19 +194,7 @@ public record ReportingOptions(
    * @throws IllegalArgumentException if it is null
    */
   public ReportingOptions withCursor(Cursor newCursor) {
-    return new ReportingOptions(
-        order, capacity, delay, budgetDivisor, batchSize, newCursor, isolationCpu);
+    return new ReportingOptions(order, capacity, delay, budgetDivisor, batchSize, newCursor);
   }
 
-  /**
-   * These options with another isolation cpu.
-   *
-   * @param newIsolationCpu the cpu index, or {@link #CPU_UNSPECIFIED}
-   * @return the new options
-   * @throws IllegalArgumentException if it is below -1
-   */
-  public ReportingOptions withIsolationCpu(int newIsolationCpu) {
-    return new ReportingOptions(
-        order, capacity, delay, budgetDivisor, batchSize, cursor, newIsolationCpu);
-  }
 }
