@@ -26,6 +26,7 @@ public final class GuestMain implements Runnable {
     cl.addSubcommand(new BenchCommand());
     cl.addSubcommand(new DemoCommand());
     cl.addSubcommand(new ProcCommand());
+    cl.addSubcommand(new RunCommand());
     cl.addSubcommand(new SimCommand());
     CliErrors errors = new CliErrors();
     cl.setExecutionExceptionHandler(errors);

@@ -163,6 +163,21 @@ final class WorkloadOptions {
      * @throws IOException if the trace cannot be read
      */
     Workload create(String workload, PageAllocator pa, long seed) throws IOException {
+      WorkloadConfig config = config(workload);
+      try {
+        return Workloads.create(workload, pa, seed, config);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--workload-arg " + e.getMessage(), e);
+      }
+    }
+
+    /**
+     * The workload's configuration: its arguments and, for {@code replay}, the parsed trace; call
+     * {@link #check} first. Values checked only against the allocator are checked on creation.
+     *
+     * @throws IOException if the trace cannot be read
+     */
+    WorkloadConfig config(String workload) throws IOException {
       if (parsed == null) {
         check(workload);
       }
@@ -176,11 +191,7 @@ final class WorkloadOptions {
         }
         config = config.withTrace(t);
       }
-      try {
-        return Workloads.create(workload, pa, seed, config);
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("--workload-arg " + e.getMessage(), e);
-      }
+      return config;
     }
   }
 }

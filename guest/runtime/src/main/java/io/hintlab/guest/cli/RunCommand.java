@@ -1,0 +1,225 @@
+package io.hintlab.guest.cli;
+
+import io.hintlab.guest.reporting.ReportingOptions;
+import io.hintlab.guest.reporting.ReportingStrategies;
+import io.hintlab.guest.run.GuestRun;
+import io.hintlab.guest.run.RunOptions;
+import io.hintlab.guest.run.RunSummary;
+import io.hintlab.guest.transport.CallDeadlines;
+import io.hintlab.guest.transport.GuestAddress;
+import io.hintlab.guest.transport.ReconnectPolicy;
+import io.hintlab.guest.workload.IdleWorkload;
+import io.hintlab.guest.workload.WorkloadConfig;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code hintlab guest run}: the guest attached to a host ({@link GuestRun}), with a summary table
+ * or one JSON object at the end. Exit code 0 on success; 1 on lost writes, corrupt pages,
+ * invariant violations or host loss (one line on stderr says which); 2 on bad options (one line
+ * naming the option).
+ */
+@Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {
+      "Attach to a host as a guest: map the RAM the host provides, run a workload on the "
+          + "allocator model with every page written into that RAM and verified before it is "
+          + "freed, and report free memory to the host with a reporting strategy. A round runs "
+          + "the workload, frees what it holds and stays idle (real time); with --seconds, "
+          + "rounds repeat until the time is spent. Prints a summary at the end."})
+final class RunCommand implements Callable<Integer> {
+  private static final Pattern DURATION =
+      Pattern.compile("(\\d{1,9})\\s*(ms|s)", Pattern.CASE_INSENSITIVE);
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--host", paramLabel = "ADDR", required = true,
+      description = "Where the host listens: unix:PATH or HOST:PORT (loopback only).")
+  String host;
+
+  @Option(names = "--strategy", paramLabel = "NAME", defaultValue = ReportingStrategies.DEFAULT,
+      description = "The reporting strategy: page-reporting, bitmap-hinting or free-list-walk "
+          + "(default: ${DEFAULT-VALUE}).")
+  String strategy;
+
+  @Option(names = "--workload", paramLabel = "NAME", defaultValue = IdleWorkload.NAME,
+      description = "The workload: churn, contig, fragment, idle, memhog, mixed, replay or thp "
+          + "(default: ${DEFAULT-VALUE}).")
+  String workload;
+
+  @Mixin WorkloadOptions.Params workloadParams;
+
+  @Option(names = "--memory", paramLabel = "SIZE", converter = Sizes.Converter.class,
+      defaultValue = "1G",
+      description = "Guest RAM: bytes or 1G, 512M, 1GiB... (default: ${DEFAULT-VALUE}).")
+  long memory;
+
+  @Option(names = "--cpus", paramLabel = "N", defaultValue = "2",
+      description = "Modelled cpus (default: ${DEFAULT-VALUE}).")
+  int cpus;
+
+  @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
+      description = "Seed of the workload (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--ops", paramLabel = "N", defaultValue = "0",
+      description = "The workload's amount of work per round (0: its default).")
+  long ops;
+
+  @Option(names = "--seconds", paramLabel = "S",
+      description = "Run for S seconds, repeating rounds (default: one round).")
+  Long seconds;
+
+  @Option(names = "--idle-seconds", paramLabel = "S",
+      description = "Seconds the guest stays idle after each round (default: "
+          + IdleWorkload.IDLE_TICKS + " for idle, 0 for the others).")
+  Long idleSeconds;
+
+  @Option(names = "--report-order", paramLabel = "N",
+      description = "Lowest order reported (default: the device's, else the pageblock order).")
+  Integer reportOrder;
+
+  @Option(names = "--capacity", paramLabel = "N",
+      defaultValue = "" + ReportingOptions.PAGE_REPORTING_CAPACITY,
+      description = "Blocks per report, a power of two (default: ${DEFAULT-VALUE}).")
+  int capacity;
+
+  @Option(names = "--delay", paramLabel = "DURATION", defaultValue = "2s",
+      description = "Delay between a reporting request and its pass, e.g. 100ms or 2s "
+          + "(default: ${DEFAULT-VALUE}).")
+  String delay;
+
+  @Option(names = "--budget-divisor", paramLabel = "N",
+      defaultValue = "" + ReportingOptions.PAGE_REPORTING_BUDGET_DIVISOR,
+      description = "Reports per free list and pass: nr_free / (capacity * N) + 1; 0: no "
+          + "budget (default: ${DEFAULT-VALUE}).")
+  int budgetDivisor;
+
+  @Option(names = "--reconnect", paramLabel = "N",
+      description = "When the host goes away, reconnect up to N times with backoff (default: "
+          + "10).")
+  Integer reconnect;
+
+  @Option(names = "--exit-on-host-loss",
+      description = "When the host goes away, stop at once (exit code 1).")
+  boolean exitOnHostLoss;
+
+  @Option(names = "--page-poison",
+      description = "Poison freed pages (page_poison=1) and negotiate PAGE_POISON.")
+  boolean pagePoison;
+
+  @Option(names = "--name", paramLabel = "NAME", defaultValue = "hintlab-guest",
+      description = "The guest's name on the host (default: ${DEFAULT-VALUE}).")
+  String name;
+
+  @Option(names = "--json", description = "Print one JSON object.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    RunOptions opts = options();
+    GuestRun.model(opts); // --memory against the model, before connecting
+    RunSummary s = new GuestRun(opts).run();
+    PrintWriter out = spec.commandLine().getOut();
+    Map<String, Object> m = s.toMap();
+    if (json) {
+      out.println(JsonOut.write(m));
+    } else {
+      int w = m.keySet().stream().mapToInt(String::length).max().orElse(0);
+      m.forEach((k, v) -> out.printf("%-" + w + "s  %s%n", k, v));
+    }
+    out.flush();
+    if (s.problem().isPresent()) {
+      PrintWriter err = spec.commandLine().getErr();
+      err.println("hintlab guest run: " + s.problem().get());
+      err.flush();
+    }
+    return s.exitCode();
+  }
+
+  /**
+   * Checks every option and builds the run's options.
+   *
+   * @throws IllegalArgumentException naming the first bad option
+   */
+  RunOptions options() throws IOException {
+    GuestAddress address;
+    try {
+      address = GuestAddress.parse(host);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--host: " + e.getMessage(), e);
+    }
+    if (!ReportingStrategies.names().contains(strategy)) {
+      throw new IllegalArgumentException("--strategy: unknown strategy '" + strategy
+          + "': expected one of " + String.join(", ", ReportingStrategies.names()));
+    }
+    WorkloadOptions.checkName(workload);
+    workloadParams.check(workload);
+    ModelOptions.checkCpus(cpus);
+    if (ops < 0) {
+      throw new IllegalArgumentException("--ops must be >= 0, got " + ops);
+    }
+    if (seconds != null && (seconds < 1 || seconds > 1_000_000)) {
+      throw new IllegalArgumentException("--seconds must be in [1, 1000000], got " + seconds);
+    }
+    long idle = idleSeconds != null ? idleSeconds
+        : workload.equals(IdleWorkload.NAME) ? IdleWorkload.IDLE_TICKS : 0;
+    if (idle < 0 || idle > 1_000_000) {
+      throw new IllegalArgumentException("--idle-seconds must be in [0, 1000000], got " + idle);
+    }
+    if (reportOrder != null && reportOrder < 0) {
+      throw new IllegalArgumentException("--report-order must be >= 0, got " + reportOrder);
+    }
+    if (capacity < 1 || capacity > ReportingOptions.MAX_CAPACITY
+        || Integer.bitCount(capacity) != 1) {
+      throw new IllegalArgumentException("--capacity must be a power of two in [1, "
+          + ReportingOptions.MAX_CAPACITY + "], got " + capacity);
+    }
+    if (budgetDivisor < 0) {
+      throw new IllegalArgumentException("--budget-divisor must be >= 0, got " + budgetDivisor);
+    }
+    if (reconnect != null && exitOnHostLoss) {
+      throw new IllegalArgumentException(
+          "--reconnect and --exit-on-host-loss are mutually exclusive");
+    }
+    if (reconnect != null && (reconnect < 1 || reconnect > 1000)) {
+      throw new IllegalArgumentException("--reconnect must be in [1, 1000], got " + reconnect);
+    }
+    if (name.isBlank()) {
+      throw new IllegalArgumentException("--name must not be blank");
+    }
+    ReconnectPolicy policy = exitOnHostLoss ? ReconnectPolicy.exit()
+        : reconnect == null ? ReconnectPolicy.defaults()
+            : ReconnectPolicy.reconnect(reconnect, Duration.ofMillis(200), Duration.ofSeconds(5));
+    ReportingOptions reporting = ReportingOptions.defaults()
+        .withOrder(reportOrder == null ? ReportingOptions.ORDER_UNSPECIFIED : reportOrder)
+        .withCapacity(capacity)
+        .withDelay(parseDelay(delay))
+        .withBudgetDivisor(budgetDivisor);
+    WorkloadConfig config = workloadParams.config(workload);
+    return new RunOptions(address, name, memory, cpus, strategy, reporting, workload, config,
+        seed, ops, seconds == null ? Duration.ZERO : Duration.ofSeconds(seconds),
+        Duration.ofSeconds(idle), pagePoison, policy, CallDeadlines.defaults());
+  }
+
+  /** {@code 100ms} or {@code 2s}. */
+  static Duration parseDelay(String text) {
+    Matcher m = DURATION.matcher(text == null ? "" : text.strip());
+    if (!m.matches()) {
+      throw new IllegalArgumentException(
+          "--delay: expected a duration like 100ms or 2s, got '" + text + "'");
+    }
+    long n = Long.parseLong(m.group(1));
+    return m.group(2).toLowerCase(Locale.ROOT).equals("ms") ? Duration.ofMillis(n)
+        : Duration.ofSeconds(n);
+  }
+}

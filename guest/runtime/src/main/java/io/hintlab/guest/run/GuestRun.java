@@ -1,0 +1,377 @@
+package io.hintlab.guest.run;
+
+import static io.hintlab.guest.transport.VirtioBalloon.VIRTIO_BALLOON_F_PAGE_POISON;
+import static io.hintlab.guest.transport.VirtioBalloon.VIRTIO_BALLOON_F_PAGE_REPORTING;
+
+import io.hintlab.guest.mm.Geometry;
+import io.hintlab.guest.mm.InvariantChecker;
+import io.hintlab.guest.mm.MmConfig;
+import io.hintlab.guest.mm.PageAllocator;
+import io.hintlab.guest.mm.PageCopier;
+import io.hintlab.guest.ram.GuestRam;
+import io.hintlab.guest.reporting.ReportingAgent;
+import io.hintlab.guest.reporting.ReportingMetrics;
+import io.hintlab.guest.reporting.ReportingOptions;
+import io.hintlab.guest.reporting.ReportingStrategies;
+import io.hintlab.guest.reporting.ReportingStrategy;
+import io.hintlab.guest.transport.AttachSpec;
+import io.hintlab.guest.transport.Connector;
+import io.hintlab.guest.transport.DeviceClient;
+import io.hintlab.guest.transport.DeviceSession;
+import io.hintlab.guest.transport.DriverWishes;
+import io.hintlab.guest.transport.GuestChannel;
+import io.hintlab.guest.transport.TransportException;
+import io.hintlab.guest.transport.VirtioBalloon;
+import io.hintlab.guest.workload.PageWriter;
+import io.hintlab.guest.workload.Workload;
+import io.hintlab.guest.workload.Workloads;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code hintlab guest run}: the guest attached to a host, reporting its free memory while a
+ * workload runs in RAM the host provides.
+ *
+ * <p>In order: connect with the {@link Connector} and its reconnect policy; attach with the
+ * model's page size and the RAM size of the model's pfn range, negotiating PAGE_REPORTING (and
+ * PAGE_POISON with {@link RunOptions#poison()}); map the session's RAM; build the allocator; put
+ * the workload's pages in that RAM through {@link RamPages} (also the allocator's page copier, so
+ * migrated pages are re-stamped at their new pfn); start the heartbeat and the reporting agent,
+ * whose sink is the {@link DeviceClient}; run rounds of the workload; stop the agent (bounded),
+ * free and verify whatever the workload still holds, run the {@link InvariantChecker}, detach.
+ *
+ * <p><b>Rounds.</b> A round runs the workload once ({@link RunOptions#ops()}), then frees and
+ * verifies everything it holds, then stays idle for {@link RunOptions#idle()} in real time,
+ * ticking the vmstat worker and kswapd once a second as an idle kernel does (so the {@code idle}
+ * workload allocates its working set, touches it, frees it and stays idle, and reporting's delay
+ * is real time). With a duration, rounds repeat until it is spent; its end cuts a round short
+ * (after the allocator call in progress) or an idle stretch.
+ *
+ * <p><b>Host loss.</b> A failed heartbeat is handed to the control thread (the one running this
+ * method), which checks between allocator calls and during idle stretches and asks the {@link
+ * Connector} to reconnect: a resumed session goes on with nothing lost (report batches that
+ * failed meanwhile put their pages back unreported); a policy that gives up, or a host that lost
+ * the session (its new session has new, empty RAM that the workload's pages are not in), ends the
+ * run with the connector's message as {@link RunSummary#failure()}.
+ *
+ * <p>Threads: this method's thread drives the workload and the connector; the reporting agent
+ * runs on a daemon thread named after the strategy and the heartbeat on {@code
+ * hintlab-heartbeat}; both are stopped and joined, bounded, before this method returns.
+ */
+public final class GuestRun {
+  private static final Logger LOG = LoggerFactory.getLogger(GuestRun.class);
+  private static final long TICK_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  private final RunOptions opts;
+  private final HostWatch watch = new HostWatch();
+  private Connector connector;
+  private boolean timed;
+  private long deadlineNanos;
+  private long reconnects;
+
+  /** Thrown from the step hook to leave a round: the duration is spent. */
+  private static final class TimeUp extends RuntimeException {
+    TimeUp() {
+      super("run duration spent", null, false, false);
+    }
+  }
+
+  /** Thrown from the step hook to leave a round: the host is gone for good. */
+  private static final class HostLost extends RuntimeException {
+    HostLost(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /**
+   * A run of {@code opts}.
+   *
+   * @param opts what to run
+   */
+  public GuestRun(RunOptions opts) {
+    this.opts = opts;
+  }
+
+  /**
+   * The RAM size the host is asked for: the model's pfn range times its page size.
+   *
+   * @param cfg the model's configuration
+   * @return bytes
+   */
+  public static long ramBytes(MmConfig cfg) {
+    return (long) cfg.endPfn() * cfg.geometry().pageSize();
+  }
+
+  /**
+   * The model for {@code opts}: {@link MmConfig#forMemory} laid out for its memory and cpus.
+   *
+   * @param opts the options
+   * @return the configuration
+   * @throws IllegalArgumentException if the memory does not fit the model or is not a multiple
+   *     of the page size (its pfn range would not cover the RAM the host is asked for)
+   */
+  public static MmConfig model(RunOptions opts) {
+    long pageSize = Geometry.X86_64.pageSize();
+    if (opts.memoryBytes() % pageSize != 0) {
+      throw new IllegalArgumentException("--memory must be a multiple of the page size "
+          + pageSize + ", got " + opts.memoryBytes());
+    }
+    MmConfig cfg;
+    try {
+      cfg = MmConfig.builder().memory(opts.memoryBytes()).nrCpus(opts.cpus()).build();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--memory: " + e.getMessage(), e);
+    }
+    if (ramBytes(cfg) != opts.memoryBytes()) {
+      throw new IllegalStateException("the model's pfn range (" + ramBytes(cfg)
+          + " bytes) differs from the guest's memory " + opts.memoryBytes());
+    }
+    return cfg;
+  }
+
+  /**
+   * Runs: connects, attaches, runs the workload with reporting, detaches.
+   *
+   * @return what happened; {@link RunSummary#exitCode()} is the verdict
+   * @throws IOException if the session's RAM cannot be mapped
+   * @throws IllegalArgumentException if an option does not fit (the strategy's options against
+   *     the model, the workload's arguments)
+   */
+  public RunSummary run() throws IOException {
+    long t0 = System.nanoTime();
+    timed = !opts.duration().isZero();
+    deadlineNanos = t0 + opts.duration().toNanos();
+    MmConfig cfg = model(opts);
+    PageAllocator pa = new PageAllocator(cfg);
+    Geometry geo = cfg.geometry();
+    // Bad workload arguments and strategy options fail here, before anything is attached.
+    try {
+      ReportingStrategies.create(opts.strategy(), pa, opts.reporting());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--strategy " + opts.strategy() + ": " + e.getMessage(),
+          e);
+    }
+    Pages pages = new Pages();
+    pa.setPageCopier(pages);
+    Workload w;
+    try {
+      w = Workloads.create(opts.workload(), pa, opts.seed(),
+          opts.workloadConfig().withWriter(pages));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--workload-arg " + e.getMessage(), e);
+    }
+    DriverWishes wishes = DriverWishes.linuxDefaults().withHinting(false).withStats(false)
+        .withDeflateOnOom(false).withReportingCapacity(opts.reporting().capacity());
+    if (opts.poison()) {
+      wishes = wishes.withPoison(VirtioBalloon.PAGE_POISON_VAL);
+    }
+    AttachSpec spec = new AttachSpec(opts.guestName(), ramBytes(cfg), (int) geo.pageSize(),
+        geo.maxPageOrder(), wishes);
+    try (GuestChannel channel = GuestChannel.open(opts.host());
+        Connector conn = new Connector(channel, spec, opts.deadlines(), opts.reconnect())) {
+      connector = conn;
+      DeviceClient client;
+      try {
+        client = conn.connect();
+      } catch (TransportException e) {
+        return early(t0, e.getMessage());
+      }
+      DeviceSession session = client.session().orElseThrow();
+      if (!session.has(VIRTIO_BALLOON_F_PAGE_REPORTING)) {
+        return early(t0, "host " + channel.target() + " did not negotiate free page reporting"
+            + " (" + session.features() + ")");
+      }
+      LOG.info("guest run: attached to {}: {}", channel.target(), session);
+      try (GuestRam ram = GuestRam.map(session.ramPath(), session.dirtyLogPath(),
+          session.memoryBytes(), session.pageSize(), GuestRam.Options.DEFAULTS)) {
+        pages.ram = session.has(VIRTIO_BALLOON_F_PAGE_POISON)
+            ? RamPages.poisoning(ram, session.features().poisonVal())
+            : RamPages.of(ram);
+        return attached(t0, pa, w, pages.ram, client, session, ram);
+      }
+    }
+  }
+
+  private RunSummary early(long t0, String failure) {
+    return new RunSummary(opts.host().toString(), opts.strategy(), opts.workload(), opts.seed(),
+        opts.memoryBytes(), seconds(t0), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "", reconnects, false,
+        failure);
+  }
+
+  private RunSummary attached(long t0, PageAllocator pa, Workload w, RamPages pages,
+      DeviceClient client, DeviceSession session, GuestRam ram) {
+    ReportingOptions ro = opts.reporting();
+    if (ro.order() == ReportingOptions.ORDER_UNSPECIFIED && session.reportingOrder() > 0) {
+      ro = ro.withOrder(session.reportingOrder());
+    }
+    ReportingStrategy strategy = ReportingStrategies.create(opts.strategy(), pa, ro);
+    String failure = null;
+    long rounds = 0;
+    ReportingMetrics metrics;
+    client.startHeartbeat(watch::failed);
+    try (ReportingAgent agent = ReportingAgent.onThread(strategy, client, ro)) {
+      metrics = agent.metrics();
+      agent.start();
+      w.setStepHook(this::checkpoint);
+      try {
+        do {
+          rounds++;
+          try {
+            w.run(opts.ops());
+          } finally {
+            w.setStepHook(null);
+            w.releaseAll();
+            w.setStepHook(this::checkpoint);
+          }
+          idle(pa);
+        } while (timed && System.nanoTime() - deadlineNanos < 0);
+      } catch (TimeUp e) {
+        LOG.debug("guest run: duration spent in round {}", rounds);
+      } catch (HostLost e) {
+        failure = e.getMessage();
+      } finally {
+        w.setStepHook(null);
+      }
+    }
+    // The agent is closed: no pass runs or will run. Verify and free what is still held.
+    w.releaseAll();
+    List<String> violations = InvariantChecker.violations(pa);
+    boolean detached = false;
+    try {
+      client.detach();
+      detached = true;
+    } catch (TransportException e) {
+      LOG.warn("guest run: could not detach: {}", e.getMessage());
+    }
+    connector.close();
+    return new RunSummary(opts.host().toString(), opts.strategy(), opts.workload(), opts.seed(),
+        opts.memoryBytes(), seconds(t0), rounds, metrics.reportedBytes(), metrics.batches(),
+        metrics.failedBatches(), metrics.passes(), ram.writes(), ram.verifies(),
+        pages.migratedPages(), ram.lostWrites(), ram.corruptPages(), violations.size(),
+        violations.isEmpty() ? "" : violations.get(0), reconnects, detached, failure);
+  }
+
+  /** The idle stretch after a round, in real time; cut at the run's end. */
+  private void idle(PageAllocator pa) {
+    long start = System.nanoTime();
+    long end = start + opts.idle().toNanos();
+    if (timed && deadlineNanos - end < 0) {
+      end = deadlineNanos;
+    }
+    long nextTick = start + TICK_NANOS;
+    while (true) {
+      long now = System.nanoTime();
+      if (now - end >= 0) {
+        return;
+      }
+      long until = Math.min(end - now, nextTick - now);
+      if (watch.await(until)) {
+        checkpoint();
+        continue;
+      }
+      if (System.nanoTime() - nextTick >= 0) {
+        pa.refreshCpuVmStats();
+        pa.kswapdBalance();
+        nextTick += TICK_NANOS;
+      }
+    }
+  }
+
+  /**
+   * The control thread's check between allocator calls: the run's end, and a host that went away
+   * (reconnect or give up, as the policy says).
+   */
+  private void checkpoint() {
+    TransportException cause = watch.flagged ? watch.take() : null;
+    if (cause != null) {
+      try {
+        Connector.Connection c = connector.reconnect(cause);
+        if (!c.resumed()) {
+          throw new HostLost("host " + opts.host() + " lost the session; the new session has"
+              + " new, empty RAM without the workload's pages, so the run stops");
+        }
+        reconnects++;
+        LOG.info("guest run: session resumed after {} attempt(s)", c.attempts());
+      } catch (TransportException e) {
+        throw new HostLost(e.getMessage());
+      }
+    }
+    if (timed && System.nanoTime() - deadlineNanos >= 0) {
+      throw new TimeUp();
+    }
+  }
+
+  private static double seconds(long t0) {
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
+  /**
+   * The workload's page writer and the allocator's copier before the RAM is mapped (nothing is
+   * allocated then) and {@link RamPages} after: the workload and the allocator are built, and
+   * their options checked, before the guest attaches.
+   */
+  private static final class Pages implements PageWriter, PageCopier {
+    private RamPages ram;
+
+    @Override
+    public void write(int pfn, int nrPages, int owner, long generation) {
+      ram.write(pfn, nrPages, owner, generation);
+    }
+
+    @Override
+    public int verify(int pfn, int nrPages, int owner, long generation) {
+      return ram.verify(pfn, nrPages, owner, generation);
+    }
+
+    @Override
+    public void copy(int dst, int src, int order) {
+      ram.copy(dst, src, order);
+    }
+  }
+
+  /** Failed heartbeats, handed from the heartbeat thread to the control thread. */
+  private static final class HostWatch {
+    private TransportException pending; // guarded by this
+    /** Whether a failure is pending: the step hook's lock-free check. */
+    volatile boolean flagged;
+
+    synchronized void failed(TransportException e) {
+      if (e.reason() == TransportException.Reason.CANCELLED) {
+        return; // our own close
+      }
+      if (pending == null) {
+        pending = e;
+      }
+      flagged = true;
+      notifyAll();
+    }
+
+    synchronized TransportException take() {
+      TransportException e = pending;
+      pending = null;
+      flagged = false;
+      return e;
+    }
+
+    /** Waits up to {@code nanos} for a failure; true if one is pending. */
+    synchronized boolean await(long nanos) {
+      long end = System.nanoTime() + nanos;
+      try {
+        while (pending == null) {
+          long left = end - System.nanoTime();
+          if (left <= 0) {
+            return false;
+          }
+          TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new HostLost("interrupted while idle");
+      }
+      return true;
+    }
+  }
+}

@@ -1,0 +1,74 @@
+package io.hintlab.guest.run;
+
+import io.hintlab.guest.reporting.ReportingOptions;
+import io.hintlab.guest.transport.CallDeadlines;
+import io.hintlab.guest.transport.GuestAddress;
+import io.hintlab.guest.transport.ReconnectPolicy;
+import io.hintlab.guest.workload.WorkloadConfig;
+import java.time.Duration;
+
+/**
+ * What one {@link GuestRun} does: where the host is, the guest's size, the workload, the reporting
+ * strategy and what to do when the host goes away. The command line builds it and checks each
+ * option with a message naming it; the constructor checks the rest.
+ *
+ * @param host where the host listens
+ * @param guestName the name the host shows for this guest
+ * @param memoryBytes guest RAM in bytes, a multiple of the page size
+ * @param cpus cpus of the allocator model
+ * @param strategy the reporting strategy's registry name
+ * @param reporting the strategy's options; order {@link ReportingOptions#ORDER_UNSPECIFIED}
+ *     takes the device's reporting order, or the pageblock order when the device names none
+ * @param workload the workload's registry name
+ * @param workloadConfig the workload's arguments and trace (its page writer is replaced)
+ * @param seed the workload's seed
+ * @param ops the workload's amount of work per round (0: its default)
+ * @param duration how long the run lasts: rounds repeat until it is spent; zero for one round
+ * @param idle how long the guest stays idle after each round (real time, one vmstat tick a
+ *     second); a run with a duration is cut at its end
+ * @param poison page_poison=1: negotiate PAGE_POISON and poison freed pages
+ * @param reconnect what to do when the host goes away
+ * @param deadlines the deadline of every call to the host
+ */
+public record RunOptions(
+    GuestAddress host,
+    String guestName,
+    long memoryBytes,
+    int cpus,
+    String strategy,
+    ReportingOptions reporting,
+    String workload,
+    WorkloadConfig workloadConfig,
+    long seed,
+    long ops,
+    Duration duration,
+    Duration idle,
+    boolean poison,
+    ReconnectPolicy reconnect,
+    CallDeadlines deadlines) {
+
+  /**
+   * Checks what the command line cannot.
+   *
+   * @throws IllegalArgumentException naming the bad value
+   */
+  public RunOptions {
+    if (host == null || guestName == null || strategy == null || reporting == null
+        || workload == null || workloadConfig == null || duration == null || idle == null
+        || reconnect == null || deadlines == null) {
+      throw new IllegalArgumentException("no run option may be null");
+    }
+    if (memoryBytes <= 0) {
+      throw new IllegalArgumentException("memory must be positive, got " + memoryBytes);
+    }
+    if (cpus < 1) {
+      throw new IllegalArgumentException("cpus must be at least 1, got " + cpus);
+    }
+    if (ops < 0) {
+      throw new IllegalArgumentException("ops must be >= 0, got " + ops);
+    }
+    if (duration.isNegative() || idle.isNegative()) {
+      throw new IllegalArgumentException("duration and idle must be >= 0");
+    }
+  }
+}

@@ -1,0 +1,90 @@
+package io.hintlab.guest.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * {@code guest run}'s option checks: every bad option is exit code 2 with one line on stderr
+ * naming it, before anything connects; a host that is not there is exit code 1 with one line.
+ */
+class RunCommandTest {
+  @TempDir Path dir;
+
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource(delimiter = '|', value = {
+    "--host|tcp-nowhere|--host",
+    "--host|example.com:80|--host",
+    "--strategy|nope|--strategy",
+    "--workload|nope|--workload",
+    "--memory|12345|--memory",
+    "--memory|1M|--memory",
+    "--memory|lots|--memory",
+    "--cpus|0|--cpus",
+    "--ops|-1|--ops",
+    "--seconds|0|--seconds",
+    "--idle-seconds|-1|--idle-seconds",
+    "--report-order|-2|--report-order",
+    "--report-order|11|order",
+    "--capacity|3|--capacity",
+    "--capacity|2048|--capacity",
+    "--delay|5|--delay",
+    "--delay|2h|--delay",
+    "--budget-divisor|-1|--budget-divisor",
+    "--reconnect|0|--reconnect",
+    "--workload-arg|bytes=1M|--workload-arg",
+    "--name|' '|--name",
+  })
+  void badOptionIsExitCodeTwoWithOneLineNamingIt(String option, String value, String named) {
+    String host = "unix:" + dir.resolve("absent.sock");
+    Cli.Run r = option.equals("--host")
+        ? Cli.run("run", "--host", value, "--exit-on-host-loss")
+        : Cli.run("run", "--host", host, "--exit-on-host-loss", "--memory", "128M", option,
+            value);
+    assertEquals(2, r.code(), r.err());
+    assertEquals("", r.out());
+    String line = r.err().strip();
+    assertEquals(1, line.lines().count(), "one line: " + r.err());
+    assertTrue(line.startsWith("hintlab guest run: "), line);
+    assertTrue(line.contains(named), "names " + named + ": " + line);
+  }
+
+  @Test
+  void reconnectAndExitOnHostLossAreExclusive() {
+    Cli.Run r = Cli.run("run", "--host", "unix:" + dir.resolve("h.sock"), "--reconnect", "3",
+        "--exit-on-host-loss");
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("--reconnect and --exit-on-host-loss"), r.err());
+  }
+
+  @Test
+  void missingHostIsExitCodeTwo() {
+    Cli.Run r = Cli.run("run", "--workload", "idle");
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("--host"), r.err());
+  }
+
+  @Test
+  void delayTakesMillisecondsOrSeconds() {
+    assertEquals(Duration.ofMillis(100), RunCommand.parseDelay("100ms"));
+    assertEquals(Duration.ofSeconds(2), RunCommand.parseDelay("2s"));
+  }
+
+  @Test
+  void absentHostWithExitOnHostLossIsExitCodeOneWithOneLine() {
+    Cli.Run r = Cli.run("run", "--host", "unix:" + dir.resolve("absent.sock"),
+        "--exit-on-host-loss", "--memory", "128M", "--json");
+    assertEquals(1, r.code(), r.err());
+    String line = r.err().strip();
+    assertEquals(1, line.lines().count(), r.err());
+    assertTrue(line.startsWith("hintlab guest run: host unix:"), line);
+    assertTrue(line.contains("exiting, as the reconnect policy is exit"), line);
+    assertTrue(r.out().contains("\"detached\": false"), r.out());
+  }
+}
