@@ -22,6 +22,8 @@ public final class ReportingMetrics {
   private final AtomicLong watermarkRefusals = new AtomicLong();
   private final AtomicLong zonesBelowGate = new AtomicLong();
   private final AtomicLong passErrors = new AtomicLong();
+  private final AtomicLong isolationConflicts = new AtomicLong();
+  private final AtomicLong isolationTestFailures = new AtomicLong();
   private final AtomicLong walkRestarts = new AtomicLong();
   private final AtomicLong reoffers = new AtomicLong();
   private final AtomicLong walkStepLimits = new AtomicLong();
@@ -85,6 +87,24 @@ public final class ReportingMetrics {
   }
 
   /**
+   * Candidate ranges whose start_isolate_page_range() returned -EBUSY: another isolation user
+   * (alloc_contig_range(), offlining) holds a pageblock of the range, or it holds unmovable pages
+   * (isolate-report; the candidate is kept for a later pass).
+   */
+  public long isolationConflicts() {
+    return isolationConflicts.get();
+  }
+
+  /**
+   * Isolated candidate ranges whose test_pages_isolated() failed: a page was on a pcp list (the
+   * isolation drains nothing), taken off the lists by another reporter, or allocated in the race
+   * window, so the range was un-isolated unreported (isolate-report).
+   */
+  public long isolationTestFailures() {
+    return isolationTestFailures.get();
+  }
+
+  /**
    * Steps of a free-list walk whose cursor was no longer a free block of the list, so the walk
    * restarted at the list head (free-list-walk, original cursor).
    */
@@ -119,6 +139,8 @@ public final class ReportingMetrics {
         watermarkRefusals.get(),
         zonesBelowGate.get(),
         passErrors.get(),
+        isolationConflicts.get(),
+        isolationTestFailures.get(),
         walkRestarts.get(),
         reoffers.get(),
         walkStepLimits.get());
@@ -159,6 +181,14 @@ public final class ReportingMetrics {
     passErrors.incrementAndGet();
   }
 
+  void isolationConflict() {
+    isolationConflicts.incrementAndGet();
+  }
+
+  void isolationTestFailed() {
+    isolationTestFailures.incrementAndGet();
+  }
+
   void walkRestarted() {
     walkRestarts.incrementAndGet();
   }
@@ -185,6 +215,8 @@ public final class ReportingMetrics {
    * @param watermarkRefusals lists left on a watermark refusal
    * @param zonesBelowGate zones skipped at the gate
    * @param passErrors passes ended by an unexpected exception
+   * @param isolationConflicts candidate ranges refused with -EBUSY
+   * @param isolationTestFailures isolated candidate ranges that failed the test
    * @param walkRestarts walk restarts at a list head
    * @param reoffers blocks offered twice in one list walk
    * @param walkStepLimits list walks stopped at the step limit
@@ -201,6 +233,8 @@ public final class ReportingMetrics {
       long watermarkRefusals,
       long zonesBelowGate,
       long passErrors,
+      long isolationConflicts,
+      long isolationTestFailures,
       long walkRestarts,
       long reoffers,
       long walkStepLimits) {
@@ -224,6 +258,8 @@ public final class ReportingMetrics {
           watermarkRefusals - before.watermarkRefusals,
           zonesBelowGate - before.zonesBelowGate,
           passErrors - before.passErrors,
+          isolationConflicts - before.isolationConflicts,
+          isolationTestFailures - before.isolationTestFailures,
           walkRestarts - before.walkRestarts,
           reoffers - before.reoffers,
           walkStepLimits - before.walkStepLimits);

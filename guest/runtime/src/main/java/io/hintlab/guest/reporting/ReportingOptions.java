@@ -21,6 +21,11 @@ import java.time.Duration;
  *     capacity (the bitmap hinting design pulls 16 at a time); {@code page-reporting} does not use
  *     it
  * @param cursor how {@code free-list-walk} resumes its walk of a free list (see {@link Cursor})
+ * @param isolationCpu the cpu index {@code isolate-report} hands to {@code
+ *     start_isolate_page_range()}, which migrates a movable block straddling the isolated range
+ *     on it (the target is allocated and the source freed through that cpu's per-cpu lists and
+ *     counters, which only one thread may use at a time), or {@link #CPU_UNSPECIFIED} for the
+ *     allocator's last cpu; the strategy checks the upper bound against the allocator
  */
 public record ReportingOptions(
     int order,
@@ -28,7 +33,8 @@ public record ReportingOptions(
     Duration delay,
     int budgetDivisor,
     int batchSize,
-    Cursor cursor) {
+    Cursor cursor,
+    int isolationCpu) {
 
   /**
    * The cursor of the {@code report_unused_page_block()} walk (Wei Wang, "[PATCH v12 6/8] mm:
@@ -47,6 +53,9 @@ public record ReportingOptions(
      */
     PROGRESS
   }
+
+  /** The isolation cpu is the allocator's last cpu. */
+  public static final int CPU_UNSPECIFIED = -1;
 
   /** The order is the allocator's pageblock order (page_reporting_register()'s fallback). */
   public static final int ORDER_UNSPECIFIED = -1;
@@ -104,10 +113,14 @@ public record ReportingOptions(
     if (cursor == null) {
       throw new IllegalArgumentException("cursor must not be null");
     }
+    if (isolationCpu < CPU_UNSPECIFIED) {
+      throw new IllegalArgumentException(
+          "isolationCpu must be -1 (the last cpu) or >= 0, got " + isolationCpu);
+    }
   }
 
   /**
-   * Options with the walk cursor that makes progress.
+   * Options with the walk cursor that makes progress and the default isolation cpu.
    *
    * @param order the lowest order reported, or {@link #ORDER_UNSPECIFIED}
    * @param capacity blocks per report call
@@ -118,7 +131,7 @@ public record ReportingOptions(
    */
   public ReportingOptions(
       int order, int capacity, Duration delay, int budgetDivisor, int batchSize) {
-    this(order, capacity, delay, budgetDivisor, batchSize, Cursor.PROGRESS);
+    this(order, capacity, delay, budgetDivisor, batchSize, Cursor.PROGRESS, CPU_UNSPECIFIED);
   }
 
   /** Linux's free page reporting: pageblock order, 32 per call, 2 s, a sixteenth per pass. */
@@ -139,7 +152,8 @@ public record ReportingOptions(
    * @throws IllegalArgumentException if the order is below -1
    */
   public ReportingOptions withOrder(int newOrder) {
-    return new ReportingOptions(newOrder, capacity, delay, budgetDivisor, batchSize, cursor);
+    return new ReportingOptions(
+        newOrder, capacity, delay, budgetDivisor, batchSize, cursor, isolationCpu);
   }
 
   /**
@@ -150,7 +164,8 @@ public record ReportingOptions(
    * @throws IllegalArgumentException if it is not a power of two in [1, 1024]
    */
   public ReportingOptions withCapacity(int newCapacity) {
-    return new ReportingOptions(order, newCapacity, delay, budgetDivisor, batchSize, cursor);
+    return new ReportingOptions(
+        order, newCapacity, delay, budgetDivisor, batchSize, cursor, isolationCpu);
   }
 
   /**
@@ -161,7 +176,8 @@ public record ReportingOptions(
    * @throws IllegalArgumentException if it is null or negative
    */
   public ReportingOptions withDelay(Duration newDelay) {
-    return new ReportingOptions(order, capacity, newDelay, budgetDivisor, batchSize, cursor);
+    return new ReportingOptions(
+        order, capacity, newDelay, budgetDivisor, batchSize, cursor, isolationCpu);
   }
 
   /**
@@ -172,7 +188,8 @@ public record ReportingOptions(
    * @throws IllegalArgumentException if it is negative
    */
   public ReportingOptions withBudgetDivisor(int newBudgetDivisor) {
-    return new ReportingOptions(order, capacity, delay, newBudgetDivisor, batchSize, cursor);
+    return new ReportingOptions(
+        order, capacity, delay, newBudgetDivisor, batchSize, cursor, isolationCpu);
   }
 
   /**
@@ -183,7 +200,8 @@ public record ReportingOptions(
    * @throws IllegalArgumentException if it is below 1
    */
   public ReportingOptions withBatchSize(int newBatchSize) {
-    return new ReportingOptions(order, capacity, delay, budgetDivisor, newBatchSize, cursor);
+    return new ReportingOptions(
+        order, capacity, delay, budgetDivisor, newBatchSize, cursor, isolationCpu);
   }
 
   /**
@@ -194,7 +212,19 @@ public record ReportingOptions(
    * @throws IllegalArgumentException if it is null
    */
   public ReportingOptions withCursor(Cursor newCursor) {
-    return new ReportingOptions(order, capacity, delay, budgetDivisor, batchSize, newCursor);
+    return new ReportingOptions(
+        order, capacity, delay, budgetDivisor, batchSize, newCursor, isolationCpu);
   }
 
+  /**
+   * These options with another isolation cpu.
+   *
+   * @param newIsolationCpu the cpu index, or {@link #CPU_UNSPECIFIED}
+   * @return the new options
+   * @throws IllegalArgumentException if it is below -1
+   */
+  public ReportingOptions withIsolationCpu(int newIsolationCpu) {
+    return new ReportingOptions(
+        order, capacity, delay, budgetDivisor, batchSize, cursor, newIsolationCpu);
+  }
 }

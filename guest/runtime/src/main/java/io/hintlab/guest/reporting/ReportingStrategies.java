@@ -14,6 +14,10 @@ import java.util.Map;
  *   <tr><th>name</th><th>models</th></tr>
  *   <tr><td>{@value PageReportingStrategy#NAME}</td>
  *       <td>Linux &gt;= 5.10 free page reporting (mm/page_reporting.c), the default</td></tr>
+ *   <tr><td>{@value IsolateReportStrategy#NAME}</td>
+ *       <td>reporting through page isolation (David Hildenbrand, lkml, 2019-11): candidate
+ *       pageblocks in a per-zone bitmap, lockless free check, start_isolate_page_range(),
+ *       test_pages_isolated(), report, undo; -EBUSY with other isolation users counted</td></tr>
  *   <tr><td>{@value BitmapHintingStrategy#NAME}</td>
  *       <td>per-zone bitmap page hinting (Nitesh Narayan Lal, v10, 2019): bits set on free at
  *       MAX_ORDER-2, batches of 16 pulled out of the buddy and returned after the ack</td></tr>
@@ -31,6 +35,7 @@ public final class ReportingStrategies {
   private static Map<String, ReportingStrategy.Factory> registry() {
     Map<String, ReportingStrategy.Factory> m = new LinkedHashMap<>();
     m.put(PageReportingStrategy.NAME, PageReportingStrategy::new);
+    m.put(IsolateReportStrategy.NAME, IsolateReportStrategy::new);
     m.put(BitmapHintingStrategy.NAME, BitmapHintingStrategy::new);
     m.put(FreeListWalkStrategy.NAME, FreeListWalkStrategy::new);
     return Collections.unmodifiableMap(m);

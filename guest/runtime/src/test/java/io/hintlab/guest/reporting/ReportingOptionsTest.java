@@ -23,6 +23,7 @@ class ReportingOptionsTest {
     assertEquals(16, o.budgetDivisor());
     assertEquals(16, o.batchSize());
     assertEquals(ReportingOptions.Cursor.PROGRESS, o.cursor());
+    assertEquals(ReportingOptions.CPU_UNSPECIFIED, o.isolationCpu());
   }
 
   @Test
@@ -37,8 +38,8 @@ class ReportingOptionsTest {
     assertEquals(new ReportingOptions(5, 64, Duration.ofMillis(100), 0, 8), o);
     assertEquals(
         new ReportingOptions(
-            5, 64, Duration.ofMillis(100), 0, 8, ReportingOptions.Cursor.ORIGINAL),
-        o.withCursor(ReportingOptions.Cursor.ORIGINAL));
+            5, 64, Duration.ofMillis(100), 0, 8, ReportingOptions.Cursor.ORIGINAL, 3),
+        o.withCursor(ReportingOptions.Cursor.ORIGINAL).withIsolationCpu(3));
   }
 
   static Stream<Arguments> badOptions() {
@@ -51,7 +52,10 @@ class ReportingOptionsTest {
         bad(o -> o.withDelay(Duration.ofMillis(-1)), "delay must be >= 0, got PT-0.001S"),
         bad(o -> o.withBudgetDivisor(-1), "budgetDivisor must be >= 0 (0 = no budget), got -1"),
         bad(o -> o.withBatchSize(0), "batchSize must be >= 1, got 0"),
-        bad(o -> o.withCursor(null), "cursor must not be null"));
+        bad(o -> o.withCursor(null), "cursor must not be null"),
+        bad(
+            o -> o.withIsolationCpu(-2),
+            "isolationCpu must be -1 (the last cpu) or >= 0, got -2"));
   }
 
   private static Arguments bad(UnaryOperator<ReportingOptions> change, String message) {

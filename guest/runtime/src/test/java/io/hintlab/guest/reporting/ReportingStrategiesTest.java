@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 /** The registry by name, and how page-reporting resolves its order against the geometry. */
 class ReportingStrategiesTest {
   private static final PageAllocator X86 = new PageAllocator(MmConfig.forMemory(64L << 20));
-  private static final String VALID = "page-reporting, bitmap-hinting, free-list-walk";
+  private static final String VALID =
+      "page-reporting, isolate-report, bitmap-hinting, free-list-walk";
 
   @Test
   void shouldListTheRegisteredNamesWithPageReportingAsDefault() {
