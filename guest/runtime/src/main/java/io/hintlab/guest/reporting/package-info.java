@@ -7,8 +7,13 @@
  * io.hintlab.guest.reporting.ReportSink}, the driver's synchronous report callback, which a
  * transport implements as an RPC to the host.
  *
- * <p>{@code page-reporting} ({@link io.hintlab.guest.reporting.PageReportingStrategy}) is Linux's
- * mm/page_reporting.c. Passes run on a {@link io.hintlab.guest.reporting.WorkScheduler}: a named
+ * <p>Strategies: {@code page-reporting} ({@link io.hintlab.guest.reporting.PageReportingStrategy},
+ * Linux's mm/page_reporting.c, the default); {@code isolate-report} ({@link
+ * io.hintlab.guest.reporting.IsolateReportStrategy}, reporting through page isolation as proposed
+ * in 2019); {@code bitmap-hinting} ({@link io.hintlab.guest.reporting.BitmapHintingStrategy}, the
+ * per-zone bitmap design); {@code free-list-walk} ({@link
+ * io.hintlab.guest.reporting.FreeListWalkStrategy}, the 2017 report_unused_page_block() iterator,
+ * with its original and a progressing cursor). Passes run on a {@link io.hintlab.guest.reporting.WorkScheduler}: a named
  * daemon thread in a process, a virtual clock in tests and simulations.
  */
 package io.hintlab.guest.reporting;
