@@ -148,25 +148,13 @@ public final class BitmapHintingStrategy implements ReportingStrategy {
               }
             }
           };
-      z.lock.lock();
-      try {
-        z.setFreePageNotifier(hook);
-      } finally {
-        z.lock.unlock();
-      }
+      ZoneNotifiers.install(z, hook);
     }
   }
 
   @Override
   public void onClose() {
-    for (Zone z : zones) {
-      z.lock.lock();
-      try {
-        z.setFreePageNotifier(null);
-      } finally {
-        z.lock.unlock();
-      }
-    }
+    ZoneNotifiers.removeAll(zones);
   }
 
   /** One walk of every zone's set bits; the first failed report ends it. */

@@ -132,27 +132,12 @@ public final class FreeListWalkStrategy implements ReportingStrategy {
             ctx.request();
           }
         };
-    for (Zone z : zones) {
-      // Locking: the free path reads the notifier under the zone lock, so publish it under it
-      z.lock.lock();
-      try {
-        z.setFreePageNotifier(notifier);
-      } finally {
-        z.lock.unlock();
-      }
-    }
+    ZoneNotifiers.installAll(zones, notifier);
   }
 
   @Override
   public void onClose() {
-    for (Zone z : zones) {
-      z.lock.lock();
-      try {
-        z.setFreePageNotifier(null);
-      } finally {
-        z.lock.unlock();
-      }
-    }
+    ZoneNotifiers.removeAll(zones);
   }
 
   /** One walk of every list of order &gt;= the reporting order; the first failed hint ends it. */

@@ -264,25 +264,13 @@ public final class IsolateReportStrategy implements ReportingStrategy {
               }
             }
           };
-      z.lock.lock();
-      try {
-        z.setFreePageNotifier(hook);
-      } finally {
-        z.lock.unlock();
-      }
+      ZoneNotifiers.install(z, hook);
     }
   }
 
   @Override
   public void onClose() {
-    for (Zone z : zones) {
-      z.lock.lock();
-      try {
-        z.setFreePageNotifier(null);
-      } finally {
-        z.lock.unlock();
-      }
-    }
+    ZoneNotifiers.removeAll(zones);
   }
 
   /** One walk of every zone's candidates; the first failed report ends it. */

@@ -141,28 +141,12 @@ public final class PageReportingStrategy implements ReportingStrategy {
             ctx.request();
           }
         };
-    for (Zone z : zones) {
-      // Locking: the free path reads the notifier under the zone lock, so publish it under it
-      z.lock.lock();
-      try {
-        z.setFreePageNotifier(notifier);
-      } finally {
-        z.lock.unlock();
-      }
-    }
+    ZoneNotifiers.installAll(zones, notifier);
   }
 
   @Override
   public void onClose() {
-    for (Zone z : zones) {
-      // Locking: once the lock is released no free can still be inside the old notifier
-      z.lock.lock();
-      try {
-        z.setFreePageNotifier(null);
-      } finally {
-        z.lock.unlock();
-      }
-    }
+    ZoneNotifiers.removeAll(zones);
   }
 
   // ---------------------------------------------------------------- page_reporting_process
