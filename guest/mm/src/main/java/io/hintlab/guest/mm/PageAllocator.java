@@ -9,6 +9,7 @@ import static io.hintlab.guest.mm.AllocFlags.ALLOC_NOFRAGMENT;
 import static io.hintlab.guest.mm.AllocFlags.ALLOC_NON_BLOCK;
 import static io.hintlab.guest.mm.AllocFlags.ALLOC_NO_WATERMARKS;
 import static io.hintlab.guest.mm.AllocFlags.ALLOC_OOM;
+import static io.hintlab.guest.mm.AllocFlags.ALLOC_WMARK_HIGH;
 import static io.hintlab.guest.mm.AllocFlags.ALLOC_WMARK_LOW;
 import static io.hintlab.guest.mm.AllocFlags.ALLOC_WMARK_MASK;
 import static io.hintlab.guest.mm.AllocFlags.ALLOC_WMARK_MIN;
@@ -61,6 +62,7 @@ public final class PageAllocator {
       new java.util.concurrent.atomic.LongAdder();
   private final java.util.concurrent.atomic.LongAdder allocFailures =
       new java.util.concurrent.atomic.LongAdder();
+  private final Reclaim reclaim = new Reclaim();
 
   /**
    * Builds the node as the kernel leaves it at the end of boot: every pageblock MOVABLE, reserved
@@ -290,6 +292,51 @@ public final class PageAllocator {
     return allocFailures.sum();
   }
 
+  /** register_shrinker(): direct reclaim may call {@code s} from now on. */
+  public void registerShrinker(Shrinker s) {
+    reclaim.register(s);
+  }
+
+  /** unregister_shrinker(): reclaims that start afterwards do not call {@code s}. */
+  public boolean unregisterShrinker(Shrinker s) {
+    return reclaim.unregister(s);
+  }
+
+  /** register_oom_notifier(). */
+  public void registerOomNotifier(OomNotifier n) {
+    reclaim.register(n);
+  }
+
+  /** unregister_oom_notifier(). */
+  public boolean unregisterOomNotifier(OomNotifier n) {
+    return reclaim.unregister(n);
+  }
+
+  /** Entries into direct reclaim (the allocstall counters summed over zones). */
+  public long allocStalls() {
+    return reclaim.allocStalls.sum();
+  }
+
+  /** Objects the shrinkers were asked to scan (slabs_scanned). */
+  public long slabsScanned() {
+    return reclaim.slabsScanned.sum();
+  }
+
+  /** Pages direct reclaim got back from shrinkers. */
+  public long reclaimedPages() {
+    return reclaim.reclaimedPages.sum();
+  }
+
+  /** Calls of OOM notifiers (one per notifier per out_of_memory()). */
+  public long oomNotifyCalls() {
+    return reclaim.oomNotifyCalls.sum();
+  }
+
+  /** Pages OOM notifiers freed. */
+  public long oomFreedPages() {
+    return reclaim.oomFreedPages.sum();
+  }
+
   /** Total free pages (NR_FREE_PAGES) over all zones; isolated free pages are not counted. */
   public long freePages() {
     long sum = 0;
@@ -425,30 +472,77 @@ public final class PageAllocator {
     if ((gfp & Gfp.__GFP_DIRECT_RECLAIM) == 0) {
       return -1;
     }
-    // __alloc_pages_direct_reclaim(): the model has nothing to reclaim, so no progress, and the
-    // kernel then skips its unreserve-and-drain retry as well. Compaction runs once more.
-    if (compact != null) {
-      pfn = compact.retry();
+    boolean drained = false;
+    while (true) {
+      // __alloc_pages_direct_reclaim(): shrinkers are the model's only reclaim. With progress
+      // and still no page, it unreserves a HIGHATOMIC pageblock and drains every cpu's lists
+      // (reclaimed pages may sit there), once; without progress it skips that too.
+      long progress = reclaim.tryToFreePages(cpu);
+      if (progress > 0) {
+        pfn = getPageFromFreelist(cpu, order, allocFlags, zl, idx, mt);
+        if (pfn < 0 && !drained) {
+          unreserveHighatomicPageblock(zl, mt, false);
+          drainAllPages(null);
+          drained = true;
+          pfn = getPageFromFreelist(cpu, order, allocFlags, zl, idx, mt);
+        }
+        if (pfn >= 0) {
+          return pfn;
+        }
+      }
+      if (compact != null) {
+        pfn = compact.retry();
+        if (pfn >= 0) {
+          return pfn;
+        }
+      }
+      if ((gfp & Gfp.__GFP_NORETRY) != 0) {
+        return -1;
+      }
+      if (order > Geometry.PAGE_ALLOC_COSTLY_ORDER && (gfp & Gfp.__GFP_RETRY_MAYFAIL) == 0) {
+        return -1; // costly orders do not retry unless they may fail after trying hard
+      }
+      if (progress > 0) {
+        continue; // should_reclaim_retry(): progress resets the no-progress count
+      }
+      // should_reclaim_retry(): after MAX_RECLAIM_RETRIES loops without progress, "before OOM,
+      // exhaust highatomic_reserve" -- unreserve_highatomic_pageblock(ac, true), which may take
+      // the last reserved pageblock, and retry after each one released.
+      while (unreserveHighatomicPageblock(zl, mt, true)) {
+        pfn = getPageFromFreelist(cpu, order, allocFlags, zl, idx, mt);
+        if (pfn >= 0) {
+          return pfn;
+        }
+      }
+      if (!mayOom(order, gfp, idx)) {
+        return -1;
+      }
+      // __alloc_pages_may_oom(): first a last try at the high watermark "to catch a parallel
+      // OOM killing", then out_of_memory(), whose notifier chain counts as progress when it
+      // freed pages. The model has no task to kill, so without it the allocation fails.
+      pfn = getPageFromFreelist(cpu, order, ALLOC_WMARK_HIGH | ALLOC_CPUSET, zl, idx, mt);
       if (pfn >= 0) {
         return pfn;
       }
-    }
-    if ((gfp & Gfp.__GFP_NORETRY) != 0) {
-      return -1;
-    }
-    if (order > Geometry.PAGE_ALLOC_COSTLY_ORDER && (gfp & Gfp.__GFP_RETRY_MAYFAIL) == 0) {
-      return -1; // costly orders do not retry unless they may fail after trying hard
-    }
-    // should_reclaim_retry(): after MAX_RECLAIM_RETRIES loops without progress, "before OOM,
-    // exhaust highatomic_reserve" -- unreserve_highatomic_pageblock(ac, true), which may take the
-    // last reserved pageblock, and retry after each one released.
-    while (unreserveHighatomicPageblock(zl, mt, true)) {
+      if (reclaim.oomNotify(cpu) <= 0) {
+        return -1;
+      }
+      // did_some_progress: "goto retry", which tries the free lists first
       pfn = getPageFromFreelist(cpu, order, allocFlags, zl, idx, mt);
       if (pfn >= 0) {
         return pfn;
       }
     }
-    return -1; // the OOM killer has no tasks to kill in a model
+  }
+
+  /**
+   * The checks of __alloc_pages_may_oom() that keep an allocation from invoking the OOM killer:
+   * costly orders, __GFP_RETRY_MAYFAIL, and lowmem-only requests ("The OOM killer does not
+   * needlessly kill tasks for lowmem").
+   */
+  private static boolean mayOom(int order, int gfp, int highestIdx) {
+    return order <= Geometry.PAGE_ALLOC_COSTLY_ORDER && (gfp & Gfp.__GFP_RETRY_MAYFAIL) == 0
+        && highestIdx >= ZoneType.NORMAL.ordinal();
   }
 
   /** unreserve_highatomic_pageblock(): the first zone of the zonelist that gives one back. */
