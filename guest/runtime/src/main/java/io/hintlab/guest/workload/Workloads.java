@@ -48,6 +48,12 @@ public final class Workloads {
               + ContigWorkload.DEFAULT_OPS + ")",
           List.of(ContigWorkload.SIZE, ContigWorkload.EVERY, ContigWorkload.HOLD), false,
           ContigWorkload::new),
+      BalloonWorkload.NAME, new Entry(
+          "follow the balloon: keep headroom free, shrinking the working set as the balloon "
+              + "inflates and growing it (up to bytes) as it deflates; ops = steps (default: "
+              + BalloonWorkload.DEFAULT_OPS + ")",
+          List.of(BalloonWorkload.HEADROOM, BalloonWorkload.BYTES), false,
+          BalloonWorkload::new),
       ReplayWorkload.NAME, new Entry(
           "replay an ftrace file of mm_page_alloc/mm_page_free events, trace allocations mapped "
               + "to the model's; ops = trace events (default: the rest of the trace)",

@@ -50,7 +50,7 @@ class WorkloadContractTest {
   /** Ops that keep each workload's run short. */
   static long ops(String name) {
     return switch (name) {
-      case "churn", "mixed" -> 20_000;
+      case "churn", "mixed", "balloon" -> 20_000;
       case "memhog" -> 2;
       case "thp" -> 300;
       case "contig" -> 4000;

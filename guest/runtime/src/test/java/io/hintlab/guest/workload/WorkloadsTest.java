@@ -101,10 +101,10 @@ class WorkloadsTest {
   void shouldRejectUnknownNamesListingTheValidOnes() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> Workloads.create("bogus", allocator(1), 1));
-    assertEquals("unknown workload 'bogus': expected one of churn, contig, fragment, idle, "
+    assertEquals("unknown workload 'bogus': expected one of balloon, churn, contig, fragment, idle, "
         + "memhog, mixed, replay, thp",
         e.getMessage());
-    assertEquals(List.of("churn", "contig", "fragment", "idle", "memhog", "mixed", "replay",
+    assertEquals(List.of("balloon", "churn", "contig", "fragment", "idle", "memhog", "mixed", "replay",
         "thp"), Workloads.names());
   }
 
