@@ -6,9 +6,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * The counters of one reporting agent and its strategy. They are part of the API: tests and run
  * summaries compare {@link #snapshot()}s taken around an action.
  *
+ * <p>Free page hinting ({@code hint-alloc-hold}) counts its calls to the device in {@link
+ * #batches()} and {@link #failedBatches()} like reports, but what it hints in its own counters
+ * ({@link #hintedBytes()} and the others named {@code hint...}): hinted blocks stay allocated by
+ * the driver, so they are not reported free memory and never count in {@link #reportedBytes()}.
+ *
  * <p><b>Note:</b> thread-safe. The reporting thread writes most counters; {@link #scheduled()} is
- * also written by whichever thread requests a pass. Readers on other threads see each counter on
- * its own, not a consistent set (take a {@link #snapshot()} while the agent is idle for that).
+ * also written by whichever thread requests a pass, and {@link #hintBlocksShrunk()} by the
+ * allocating thread whose direct reclaim ran the hinting shrinker. Readers on other threads see
+ * each counter on its own, not a consistent set (take a {@link #snapshot()} while the agent is idle
+ * for that).
  */
 public final class ReportingMetrics {
   private final AtomicLong passes = new AtomicLong();
@@ -27,6 +34,13 @@ public final class ReportingMetrics {
   private final AtomicLong walkRestarts = new AtomicLong();
   private final AtomicLong reoffers = new AtomicLong();
   private final AtomicLong walkStepLimits = new AtomicLong();
+  private final AtomicLong hintRounds = new AtomicLong();
+  private final AtomicLong hintedBlocks = new AtomicLong();
+  private final AtomicLong hintedPages = new AtomicLong();
+  private final AtomicLong hintedBytes = new AtomicLong();
+  private final AtomicLong hintBlocksFreedOnDone = new AtomicLong();
+  private final AtomicLong hintBlocksShrunk = new AtomicLong();
+  private final AtomicLong hintBlocksFreedOnClose = new AtomicLong();
 
   /** Creates zeroed counters. */
   public ReportingMetrics() {}
@@ -41,7 +55,7 @@ public final class ReportingMetrics {
     return scheduled.get();
   }
 
-  /** Report calls the host acknowledged. */
+  /** Report calls the host acknowledged, and hint calls the device took. */
   public long batches() {
     return batches.get();
   }
@@ -61,7 +75,10 @@ public final class ReportingMetrics {
     return reportedBytes.get();
   }
 
-  /** Report calls that failed; their pages went back unreported. */
+  /**
+   * Report calls that failed, their pages went back unreported; and hint, start or stop calls the
+   * device did not take (the blocks of a failed hint call go back to the buddy).
+   */
   public long failedBatches() {
     return failedBatches.get();
   }
@@ -125,6 +142,44 @@ public final class ReportingMetrics {
     return walkStepLimits.get();
   }
 
+  /** Free page hinting rounds started: start outbufs ({@code send_cmd_id_start()}) taken. */
+  public long hintRounds() {
+    return hintRounds.get();
+  }
+
+  /** Blocks in hint calls the device took. */
+  public long hintedBlocks() {
+    return hintedBlocks.get();
+  }
+
+  /** Pages in hint calls the device took. */
+  public long hintedPages() {
+    return hintedPages.get();
+  }
+
+  /** Bytes in hint calls the device took. */
+  public long hintedBytes() {
+    return hintedBytes.get();
+  }
+
+  /** Hinted blocks freed because the device said DONE ({@code return_free_pages_to_mm()}). */
+  public long hintBlocksFreedOnDone() {
+    return hintBlocksFreedOnDone.get();
+  }
+
+  /**
+   * Hinted blocks the shrinker gave back to the buddy before DONE, under memory pressure ({@code
+   * virtio_balloon_shrinker_scan()}).
+   */
+  public long hintBlocksShrunk() {
+    return hintBlocksShrunk.get();
+  }
+
+  /** Hinted blocks freed when the device went away ({@code remove_common()}). */
+  public long hintBlocksFreedOnClose() {
+    return hintBlocksFreedOnClose.get();
+  }
+
   /** The current values. */
   public Snapshot snapshot() {
     return new Snapshot(
@@ -143,7 +198,14 @@ public final class ReportingMetrics {
         isolationTestFailures.get(),
         walkRestarts.get(),
         reoffers.get(),
-        walkStepLimits.get());
+        walkStepLimits.get(),
+        hintRounds.get(),
+        hintedBlocks.get(),
+        hintedPages.get(),
+        hintedBytes.get(),
+        hintBlocksFreedOnDone.get(),
+        hintBlocksShrunk.get(),
+        hintBlocksFreedOnClose.get());
   }
 
   void pass() {
@@ -201,6 +263,29 @@ public final class ReportingMetrics {
     walkStepLimits.incrementAndGet();
   }
 
+  void hintRoundStarted() {
+    hintRounds.incrementAndGet();
+  }
+
+  void batchHinted(int blocks, long pages, long bytes) {
+    batches.incrementAndGet();
+    hintedBlocks.addAndGet(blocks);
+    hintedPages.addAndGet(pages);
+    hintedBytes.addAndGet(bytes);
+  }
+
+  void hintBlocksFreedOnDone(long blocks) {
+    hintBlocksFreedOnDone.addAndGet(blocks);
+  }
+
+  void hintBlocksShrunk(long blocks) {
+    hintBlocksShrunk.addAndGet(blocks);
+  }
+
+  void hintBlocksFreedOnClose(long blocks) {
+    hintBlocksFreedOnClose.addAndGet(blocks);
+  }
+
   /**
    * The counters at one moment; {@link #minus} gives the change over an action.
    *
@@ -220,6 +305,13 @@ public final class ReportingMetrics {
    * @param walkRestarts walk restarts at a list head
    * @param reoffers blocks offered twice in one list walk
    * @param walkStepLimits list walks stopped at the step limit
+   * @param hintRounds free page hinting rounds started
+   * @param hintedBlocks blocks in hint calls the device took
+   * @param hintedPages pages in hint calls the device took
+   * @param hintedBytes bytes in hint calls the device took
+   * @param hintBlocksFreedOnDone hinted blocks freed on DONE
+   * @param hintBlocksShrunk hinted blocks the shrinker gave back early
+   * @param hintBlocksFreedOnClose hinted blocks freed when the device went away
    */
   public record Snapshot(
       long passes,
@@ -237,7 +329,14 @@ public final class ReportingMetrics {
       long isolationTestFailures,
       long walkRestarts,
       long reoffers,
-      long walkStepLimits) {
+      long walkStepLimits,
+      long hintRounds,
+      long hintedBlocks,
+      long hintedPages,
+      long hintedBytes,
+      long hintBlocksFreedOnDone,
+      long hintBlocksShrunk,
+      long hintBlocksFreedOnClose) {
 
     /**
      * The change from {@code before} to this snapshot.
@@ -262,7 +361,14 @@ public final class ReportingMetrics {
           isolationTestFailures - before.isolationTestFailures,
           walkRestarts - before.walkRestarts,
           reoffers - before.reoffers,
-          walkStepLimits - before.walkStepLimits);
+          walkStepLimits - before.walkStepLimits,
+          hintRounds - before.hintRounds,
+          hintedBlocks - before.hintedBlocks,
+          hintedPages - before.hintedPages,
+          hintedBytes - before.hintedBytes,
+          hintBlocksFreedOnDone - before.hintBlocksFreedOnDone,
+          hintBlocksShrunk - before.hintBlocksShrunk,
+          hintBlocksFreedOnClose - before.hintBlocksFreedOnClose);
     }
   }
 }

@@ -44,20 +44,20 @@ class FreeListWalkStrategyTest {
   /** A free block on a list: head pfn, order, the list's migratetype. */
   record Key(int pfn, int order, int mt) {}
 
-  /** An allocator with free-list-walk on a virtual clock and a {@link HintSink}. */
+  /** An allocator with free-list-walk on a virtual clock and a {@link CheckingSink}. */
   private static final class Walk {
     final PageAllocator a;
     final ReportingOptions o;
     final ManualWorkScheduler clock = new ManualWorkScheduler();
     final FreeListWalkStrategy strategy;
-    final HintSink sink;
+    final CheckingSink sink;
     final ReportingAgent agent;
 
     Walk(MmConfig cfg, ReportingOptions o) {
       this.a = new PageAllocator(cfg);
       this.o = o;
       this.strategy = new FreeListWalkStrategy(a, o);
-      this.sink = new HintSink(a, o.capacity());
+      this.sink = new CheckingSink(a, o.capacity());
       this.agent = new ReportingAgent(strategy, sink, o.delay(), clock);
     }
 
@@ -106,7 +106,7 @@ class FreeListWalkStrategyTest {
     return ReportingOptions.defaults().withOrder(10).withCapacity(1).withCursor(c);
   }
 
-  private static List<Integer> pfns(List<HintSink.Block> blocks) {
+  private static List<Integer> pfns(List<CheckingSink.Block> blocks) {
     List<Integer> out = new ArrayList<>();
     blocks.forEach(b -> out.add(b.pfn()));
     return out;
@@ -203,7 +203,7 @@ class FreeListWalkStrategyTest {
     long free = w.a.freePages();
     w.sink.check(
         batch -> {
-          for (HintSink.Block b : batch) {
+          for (CheckingSink.Block b : batch) {
             // hinted in place: still PageBuddy on its list while the host is told
             assertTrue(w.a.memMap().isBuddy(b.pfn()), b + " is not on a free list");
             assertEquals(b.order(), w.a.memMap().order(b.pfn()), b.toString());
@@ -211,9 +211,9 @@ class FreeListWalkStrategyTest {
         });
     w.agent.start();
     ReportingMetrics.Snapshot d = w.pass();
-    List<HintSink.Block> offered = w.sink.offered();
+    List<CheckingSink.Block> offered = w.sink.offered();
     Set<Key> keys = new HashSet<>();
-    for (HintSink.Block b : offered) {
+    for (CheckingSink.Block b : offered) {
       keys.add(new Key(b.pfn(), b.order(), w.a.memMap().aux(b.pfn())));
     }
     assertEquals(before.size(), offered.size(), "no block twice");
@@ -312,7 +312,7 @@ class FreeListWalkStrategyTest {
       int attemptsBefore = w.sink.attempts().size();
       w.sink.check(
           batch -> {
-            for (HintSink.Block b : batch) {
+            for (CheckingSink.Block b : batch) {
               MemMap mm = w.a.memMap();
               assertTrue(
                   mm.isBuddy(b.pfn()) && mm.order(b.pfn()) == b.order(),

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import io.hintlab.guest.mm.Geometry;
 import io.hintlab.guest.mm.MmConfig;
 import io.hintlab.guest.mm.PageAllocator;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -14,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class ReportingStrategiesTest {
   private static final PageAllocator X86 = new PageAllocator(MmConfig.forMemory(64L << 20));
   private static final String VALID =
-      "page-reporting, isolate-report, bitmap-hinting, free-list-walk";
+      "page-reporting, isolate-report, bitmap-hinting, hint-alloc-hold, free-list-walk";
 
   @Test
   void shouldListTheRegisteredNamesWithPageReportingAsDefault() {
@@ -23,6 +24,20 @@ class ReportingStrategiesTest {
       assertEquals(name, ReportingStrategies.create(name, X86, ReportingOptions.defaults()).name());
     }
     assertEquals("page-reporting", ReportingStrategies.DEFAULT);
+  }
+
+  @Test
+  void shouldGiveHintAllocHoldNoDelayAndTheReportingStrategiesTwoSeconds() {
+    // free page hinting queue_work()s its pass; page reporting schedule_delayed_work()s it
+    for (String name : ReportingStrategies.names()) {
+      Duration expected =
+          name.equals("hint-alloc-hold") ? Duration.ZERO : Duration.ofSeconds(2);
+      assertEquals(expected, ReportingStrategies.defaultDelay(name), name);
+    }
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> ReportingStrategies.defaultDelay("balloon"));
+    assertEquals("unknown reporting strategy 'balloon'; valid names: " + VALID, e.getMessage());
   }
 
   @Test

@@ -15,7 +15,7 @@ import java.util.function.Consumer;
  * batch before anything else happens, can fail chosen calls and can run a workload inside every
  * call (the zone lock is dropped there).
  */
-final class HintSink implements ReportSink {
+final class CheckingSink implements ReportSink {
   /** One hinted block. */
   record Block(int pfn, int order) {}
 
@@ -29,7 +29,7 @@ final class HintSink implements ReportSink {
   private int failUntil = Integer.MAX_VALUE;
   private boolean failWithRuntime;
 
-  HintSink(PageAllocator allocator, int capacity) {
+  CheckingSink(PageAllocator allocator, int capacity) {
     this.allocator = allocator;
     this.capacity = capacity;
   }
@@ -58,19 +58,19 @@ final class HintSink implements ReportSink {
   }
 
   /** Checks every following batch on arrival. */
-  HintSink check(Consumer<List<Block>> c) {
+  CheckingSink check(Consumer<List<Block>> c) {
     this.check = c;
     return this;
   }
 
   /** Runs {@code action} inside every following call, after the check. */
-  HintSink during(Consumer<List<Block>> action) {
+  CheckingSink during(Consumer<List<Block>> action) {
     this.during = action == null ? b -> {} : action;
     return this;
   }
 
   /** Fails calls [from, until) (0-based over the sink's life). */
-  HintSink failCalls(int from, int until, boolean withRuntimeException) {
+  CheckingSink failCalls(int from, int until, boolean withRuntimeException) {
     this.failFrom = from;
     this.failUntil = until;
     this.failWithRuntime = withRuntimeException;
