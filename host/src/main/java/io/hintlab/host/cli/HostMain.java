@@ -24,6 +24,8 @@ public final class HostMain implements Runnable {
     // Subcommands (one class each) are added here.
     cl.addSubcommand(new HostCommand());
     cl.addSubcommand(new BenchCommand());
+    cl.addSubcommand(new PairCommand());
+    cl.addSubcommand(new DemoCommand());
     cl.setExecutionExceptionHandler(new CliErrors());
     return cl;
   }

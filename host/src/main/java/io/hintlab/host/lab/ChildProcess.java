@@ -9,11 +9,12 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 
 /**
  * One child process of the lab (a {@code host serve} or a {@code guest run}), with its stderr
- * (and stdout) appended to a log file that error messages name.
+ * (and stdout, unless it has a file of its own) appended to a log file that error messages name.
  *
  * <p>Every wait is bounded: {@link #stop(Duration)} asks politely (SIGTERM via
  * {@link Process#destroy()}), waits, then destroys forcibly and waits again. {@link
@@ -54,6 +55,30 @@ public final class ChildProcess implements AutoCloseable {
     return new ChildProcess(name, p, log);
   }
 
+  /**
+   * Starts {@code command} with its stderr appended to {@code log} and its stdout written to
+   * {@code stdout} alone, so a result the child prints (e.g. {@code guest run --json}) is never
+   * mixed with its log lines; stdin stays a pipe as in {@link #start(String, List, Path)}.
+   *
+   * @param name the name used in error messages, e.g. "host" or "guest"
+   * @param stdout the file receiving the child's stdout (truncated first)
+   * @throws IOException if the process cannot be started
+   */
+  public static ChildProcess start(String name, List<String> command, Path log, Path stdout)
+      throws IOException {
+    if (command.isEmpty()) {
+      throw new IllegalArgumentException("empty command for " + name);
+    }
+    if (stdout.equals(log)) {
+      throw new IllegalArgumentException("stdout and log of " + name + " must differ: " + log);
+    }
+    ProcessBuilder pb = new ProcessBuilder(command);
+    pb.redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    pb.redirectOutput(ProcessBuilder.Redirect.to(stdout.toFile()));
+    Process p = pb.start();
+    return new ChildProcess(name, p, log);
+  }
+
   /** The name used in error messages. */
   public String name() {
     return name;
@@ -83,6 +108,16 @@ public final class ChildProcess implements AutoCloseable {
     if (!process.isAlive()) {
       throw new IllegalStateException(deathMessage());
     }
+  }
+
+  /**
+   * The exit code, if the child has exited.
+   *
+   * @return the code, or empty while it runs
+   */
+  public OptionalInt exitCode() {
+    return process.isAlive() ? OptionalInt.empty()
+        : OptionalInt.of(process.exitValue());
   }
 
   /** Message describing the child's exit, with the tail of its log. */

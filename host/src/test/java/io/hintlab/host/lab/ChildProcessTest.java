@@ -66,6 +66,35 @@ class ChildProcessTest {
   }
 
   @Test
+  void stdoutToItsOwnFileKeepsTheResultApartFromTheLog(@TempDir Path dir) throws Exception {
+    Path log = dir.resolve("guest.log");
+    Path out = dir.resolve("guest-stdout.log");
+    try (ChildProcess c = ChildProcess.start("guest",
+        List.of("/bin/sh", "-c", "echo '{\"ok\": 1}'; echo warming up >&2; exit 4"), log, out)) {
+      assertEquals(4, c.waitFor(Duration.ofSeconds(10)));
+      assertEquals("{\"ok\": 1}\n", Files.readString(out));
+      assertEquals("warming up\n", Files.readString(log));
+      assertEquals(4, c.exitCode().orElseThrow());
+      assertTrue(c.deathMessage().contains("warming up"), c.deathMessage());
+    }
+  }
+
+  @Test
+  void stdoutFileMustDifferFromTheLog(@TempDir Path dir) {
+    Path log = dir.resolve("x.log");
+    assertThrows(IllegalArgumentException.class,
+        () -> ChildProcess.start("guest", List.of("/bin/true"), log, log));
+  }
+
+  @Test
+  void runningChildHasNoExitCode(@TempDir Path dir) throws Exception {
+    try (ChildProcess c = ChildProcess.start("host", List.of("/bin/sh", "-c", "exec sleep 60"),
+        dir.resolve("h.log"))) {
+      assertTrue(c.exitCode().isEmpty());
+    }
+  }
+
+  @Test
   void tailOfMissingLogIsEmpty(@TempDir Path dir) {
     assertEquals(List.of(), ChildProcess.tail(dir.resolve("none.log"), 5));
   }
