@@ -90,7 +90,7 @@ class ProcCommandTest {
     "--cpus 0 --show buddyinfo | --cpus",
     "--cpus x --show buddyinfo | --cpus",
     "--workload bogus --show buddyinfo | --workload: unknown workload 'bogus': expected one of "
-        + "churn, contig, fragment, idle, memhog, mixed, replay, thp",
+        + "balloon, churn, contig, fragment, idle, memhog, mixed, replay, thp",
     "--ops 5 --show buddyinfo | --ops needs --workload",
     "--workload mixed --ops -1 --show buddyinfo | --ops must be >= 0",
     "--memory 64M | --show",
