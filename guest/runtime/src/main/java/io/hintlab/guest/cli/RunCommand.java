@@ -24,18 +24,22 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code hintlab guest run}: the guest attached to a host ({@link GuestRun}), with a summary table
- * or one JSON object at the end. Exit code 0 on success; 1 on lost writes, corrupt pages,
- * invariant violations or host loss (one line on stderr says which); 2 on bad options (one line
- * naming the option).
+ * {@code hintlab guest run}: the guest attached to a host ({@link GuestRun}), with its balloon
+ * driver, and a summary table or one JSON object at the end. Exit code 0 on success; 1 on lost
+ * writes, corrupt pages, invariant violations or host loss (one line on stderr says which); 2 on
+ * bad options (one line naming the option).
  */
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
       "Attach to a host as a guest: map the RAM the host provides, run a workload on the "
           + "allocator model with every page written into that RAM and verified before it is "
-          + "freed, and report free memory to the host with a reporting strategy. A round runs "
-          + "the workload, frees what it holds and stays idle (real time); with --seconds, "
-          + "rounds repeat until the time is spent. Prints a summary at the end."})
+          + "freed, and report free memory to the host with a reporting strategy (or hint it, "
+          + "with hint-alloc-hold, when the host asks). The virtio-balloon driver runs beside "
+          + "it: it inflates and deflates the balloon to the target the host sets, moves balloon "
+          + "pages when compaction needs it, deflates on OOM and sends memory statistics, "
+          + "taking what the host offers as the Linux driver does. A round runs the workload, "
+          + "frees what it holds and stays idle (real time); with --seconds, rounds repeat until "
+          + "the time is spent. At the end the balloon is deflated. Prints a summary."})
 final class RunCommand implements Callable<Integer> {
   private static final Pattern DURATION =
       Pattern.compile("(\\d{1,9})\\s*(ms|s)", Pattern.CASE_INSENSITIVE);
@@ -47,13 +51,14 @@ final class RunCommand implements Callable<Integer> {
   String host;
 
   @Option(names = "--strategy", paramLabel = "NAME", defaultValue = ReportingStrategies.DEFAULT,
-      description = "The reporting strategy: page-reporting, bitmap-hinting or free-list-walk "
-          + "(default: ${DEFAULT-VALUE}).")
+      description = "The reporting strategy: page-reporting, isolate-report, bitmap-hinting, "
+          + "free-list-walk, or hint-alloc-hold (free page hinting, needs FREE_PAGE_HINT instead "
+          + "of PAGE_REPORTING) (default: ${DEFAULT-VALUE}).")
   String strategy;
 
   @Option(names = "--workload", paramLabel = "NAME", defaultValue = IdleWorkload.NAME,
-      description = "The workload: churn, contig, fragment, idle, memhog, mixed, replay or thp "
-          + "(default: ${DEFAULT-VALUE}).")
+      description = "The workload: balloon, churn, contig, fragment, idle, memhog, mixed, replay "
+          + "or thp (default: ${DEFAULT-VALUE}).")
   String workload;
 
   @Mixin WorkloadOptions.Params workloadParams;
@@ -93,9 +98,9 @@ final class RunCommand implements Callable<Integer> {
       description = "Blocks per report, a power of two (default: ${DEFAULT-VALUE}).")
   int capacity;
 
-  @Option(names = "--delay", paramLabel = "DURATION", defaultValue = "2s",
+  @Option(names = "--delay", paramLabel = "DURATION",
       description = "Delay between a reporting request and its pass, e.g. 100ms or 2s "
-          + "(default: ${DEFAULT-VALUE}).")
+          + "(default: 2s; 0s for hint-alloc-hold, whose work the kernel queues at once).")
   String delay;
 
   @Option(names = "--budget-divisor", paramLabel = "N",
@@ -116,6 +121,18 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--page-poison",
       description = "Poison freed pages (page_poison=1) and negotiate PAGE_POISON.")
   boolean pagePoison;
+
+  @Option(names = "--stats-interval", paramLabel = "DURATION", defaultValue = "10s",
+      description = "How often the balloon driver sends memory statistics (free, total and "
+          + "available memory, allocation stalls), e.g. 500ms or 10s; 0 does not negotiate "
+          + "STATS_VQ (default: ${DEFAULT-VALUE}).")
+  String statsInterval;
+
+  @Option(names = "--deflate-on-oom", negatable = true, defaultValue = "true",
+      fallbackValue = "true",
+      description = "Negotiate DEFLATE_ON_OOM when the host offers it: before an allocation "
+          + "fails, the balloon gives back 256 pages at a time (default: on).")
+  boolean deflateOnOom;
 
   @Option(names = "--name", paramLabel = "NAME", defaultValue = "hintlab-guest",
       description = "The guest's name on the host (default: ${DEFAULT-VALUE}).")
@@ -203,20 +220,32 @@ final class RunCommand implements Callable<Integer> {
     ReportingOptions reporting = ReportingOptions.defaults()
         .withOrder(reportOrder == null ? ReportingOptions.ORDER_UNSPECIFIED : reportOrder)
         .withCapacity(capacity)
-        .withDelay(parseDelay(delay))
+        .withDelay(delay == null ? ReportingStrategies.defaultDelay(strategy) : parseDelay(delay))
         .withBudgetDivisor(budgetDivisor);
+    Duration stats = parseStatsInterval(statsInterval);
     WorkloadConfig config = workloadParams.config(workload);
     return new RunOptions(address, name, memory, cpus, strategy, reporting, workload, config,
         seed, ops, seconds == null ? Duration.ZERO : Duration.ofSeconds(seconds),
-        Duration.ofSeconds(idle), pagePoison, policy, CallDeadlines.defaults());
+        Duration.ofSeconds(idle), pagePoison, stats, deflateOnOom, policy,
+        CallDeadlines.defaults());
   }
 
   /** {@code 100ms} or {@code 2s}. */
   static Duration parseDelay(String text) {
+    return parseDuration("--delay", text);
+  }
+
+  /** {@code 500ms}, {@code 10s}, or {@code 0} (no stats). */
+  static Duration parseStatsInterval(String text) {
+    return text != null && text.strip().equals("0") ? Duration.ZERO
+        : parseDuration("--stats-interval", text);
+  }
+
+  private static Duration parseDuration(String option, String text) {
     Matcher m = DURATION.matcher(text == null ? "" : text.strip());
     if (!m.matches()) {
       throw new IllegalArgumentException(
-          "--delay: expected a duration like 100ms or 2s, got '" + text + "'");
+          option + ": expected a duration like 100ms or 2s, got '" + text + "'");
     }
     long n = Long.parseLong(m.group(1));
     return m.group(2).toLowerCase(Locale.ROOT).equals("ms") ? Duration.ofMillis(n)

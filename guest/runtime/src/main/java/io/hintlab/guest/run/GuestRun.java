@@ -1,14 +1,22 @@
 package io.hintlab.guest.run;
 
+import static io.hintlab.guest.transport.VirtioBalloon.VIRTIO_BALLOON_F_DEFLATE_ON_OOM;
+import static io.hintlab.guest.transport.VirtioBalloon.VIRTIO_BALLOON_F_FREE_PAGE_HINT;
 import static io.hintlab.guest.transport.VirtioBalloon.VIRTIO_BALLOON_F_PAGE_POISON;
 import static io.hintlab.guest.transport.VirtioBalloon.VIRTIO_BALLOON_F_PAGE_REPORTING;
+import static io.hintlab.guest.transport.VirtioBalloon.VIRTIO_BALLOON_F_STATS_VQ;
 
+import io.hintlab.guest.driver.BalloonDriver;
+import io.hintlab.guest.driver.DeviceHintSink;
+import io.hintlab.guest.driver.DriverMetrics;
+import io.hintlab.guest.driver.DriverOptions;
 import io.hintlab.guest.mm.Geometry;
 import io.hintlab.guest.mm.InvariantChecker;
 import io.hintlab.guest.mm.MmConfig;
 import io.hintlab.guest.mm.PageAllocator;
 import io.hintlab.guest.mm.PageCopier;
 import io.hintlab.guest.ram.GuestRam;
+import io.hintlab.guest.reporting.HintCommandTarget;
 import io.hintlab.guest.reporting.ReportingAgent;
 import io.hintlab.guest.reporting.ReportingMetrics;
 import io.hintlab.guest.reporting.ReportingOptions;
@@ -28,20 +36,27 @@ import io.hintlab.guest.workload.Workloads;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code hintlab guest run}: the guest attached to a host, reporting its free memory while a
- * workload runs in RAM the host provides.
+ * {@code hintlab guest run}: the guest attached to a host, reporting (or hinting) its free memory
+ * and following the host's balloon while a workload runs in RAM the host provides.
  *
  * <p>In order: connect with the {@link Connector} and its reconnect policy; attach with the
- * model's page size and the RAM size of the model's pfn range, negotiating PAGE_REPORTING (and
- * PAGE_POISON with {@link RunOptions#poison()}); map the session's RAM; build the allocator; put
- * the workload's pages in that RAM through {@link RamPages} (also the allocator's page copier, so
- * migrated pages are re-stamped at their new pfn); start the heartbeat and the reporting agent,
- * whose sink is the {@link DeviceClient}; run rounds of the workload; stop the agent (bounded),
- * free and verify whatever the workload still holds, run the {@link InvariantChecker}, detach.
+ * model's page size and the RAM size of the model's pfn range, negotiating as the Linux driver
+ * does: PAGE_REPORTING for a strategy that reports, FREE_PAGE_HINT instead for one driven by
+ * command ids ({@link HintCommandTarget}), each required, STATS_VQ ({@link
+ * RunOptions#statsInterval()}) and DEFLATE_ON_OOM ({@link RunOptions#deflateOnOom()}) when the
+ * device offers them, PAGE_POISON with {@link RunOptions#poison()}; map the session's RAM; build
+ * the allocator; put the workload's pages in that RAM through {@link RamPages} (also the
+ * allocator's page copier, so migrated pages are re-stamped at their new pfn); start the heartbeat
+ * and the reporting agent, whose sink is the {@link DeviceClient} (a hinting strategy gets the
+ * free page queue, {@link DeviceHintSink}, and the driver's command ids), then the {@link
+ * BalloonDriver}; run rounds of the workload; stop the agent, then the driver (which deflates the
+ * balloon), both bounded; free and verify whatever the workload still holds, run the {@link
+ * InvariantChecker}, detach.
  *
  * <p><b>Rounds.</b> A round runs the workload once ({@link RunOptions#ops()}), then frees and
  * verifies everything it holds, then stays idle for {@link RunOptions#idle()} in real time,
@@ -53,13 +68,15 @@ import org.slf4j.LoggerFactory;
  * <p><b>Host loss.</b> A failed heartbeat is handed to the control thread (the one running this
  * method), which checks between allocator calls and during idle stretches and asks the {@link
  * Connector} to reconnect: a resumed session goes on with nothing lost (report batches that
- * failed meanwhile put their pages back unreported); a policy that gives up, or a host that lost
- * the session (its new session has new, empty RAM that the workload's pages are not in), ends the
- * run with the connector's message as {@link RunSummary#failure()}.
+ * failed meanwhile put their pages back unreported) once the driver has reopened its config
+ * stream; a policy that gives up, or a host that lost the session (its new session has new, empty
+ * RAM that the workload's pages are not in), ends the run with the connector's message as {@link
+ * RunSummary#failure()}.
  *
  * <p>Threads: this method's thread drives the workload and the connector; the reporting agent
- * runs on a daemon thread named after the strategy and the heartbeat on {@code
- * hintlab-heartbeat}; both are stopped and joined, bounded, before this method returns.
+ * runs on a daemon thread named after the strategy, the balloon driver on {@value
+ * BalloonDriver#THREAD_NAME} (and its stats timer), the heartbeat on {@code hintlab-heartbeat};
+ * all are stopped and joined, bounded, before this method returns.
  */
 public final class GuestRun {
   private static final Logger LOG = LoggerFactory.getLogger(GuestRun.class);
@@ -68,9 +85,11 @@ public final class GuestRun {
   private final RunOptions opts;
   private final HostWatch watch = new HostWatch();
   private Connector connector;
+  private BalloonDriver driver;
   private boolean timed;
   private long deadlineNanos;
   private long reconnects;
+  private long rounds;
 
   /** Thrown from the step hook to leave a round: the duration is spent. */
   private static final class TimeUp extends RuntimeException {
@@ -148,8 +167,10 @@ public final class GuestRun {
     PageAllocator pa = new PageAllocator(cfg);
     Geometry geo = cfg.geometry();
     // Bad workload arguments and strategy options fail here, before anything is attached.
+    boolean hinting;
     try {
-      ReportingStrategies.create(opts.strategy(), pa, opts.reporting());
+      hinting = ReportingStrategies.create(opts.strategy(), pa, opts.reporting())
+          instanceof HintCommandTarget;
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("--strategy " + opts.strategy() + ": " + e.getMessage(),
           e);
@@ -163,11 +184,7 @@ public final class GuestRun {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("--workload-arg " + e.getMessage(), e);
     }
-    DriverWishes wishes = DriverWishes.linuxDefaults().withHinting(false).withStats(false)
-        .withDeflateOnOom(false).withReportingCapacity(opts.reporting().capacity());
-    if (opts.poison()) {
-      wishes = wishes.withPoison(VirtioBalloon.PAGE_POISON_VAL);
-    }
+    DriverWishes wishes = wishes(opts, hinting);
     AttachSpec spec = new AttachSpec(opts.guestName(), ramBytes(cfg), (int) geo.pageSize(),
         geo.maxPageOrder(), wishes);
     try (GuestChannel channel = GuestChannel.open(opts.host());
@@ -180,11 +197,12 @@ public final class GuestRun {
         return early(t0, e.getMessage());
       }
       DeviceSession session = client.session().orElseThrow();
-      if (!session.has(VIRTIO_BALLOON_F_PAGE_REPORTING)) {
-        return early(t0, "host " + channel.target() + " did not negotiate free page reporting"
-            + " (" + session.features() + ")");
+      String missing = missingFeature(session, hinting, channel.target());
+      if (missing != null) {
+        return early(t0, missing);
       }
       LOG.info("guest run: attached to {}: {}", channel.target(), session);
+      logOptionalFeatures(session);
       try (GuestRam ram = GuestRam.map(session.ramPath(), session.dirtyLogPath(),
           session.memoryBytes(), session.pageSize(), GuestRam.Options.DEFAULTS)) {
         pages.ram = session.has(VIRTIO_BALLOON_F_PAGE_POISON)
@@ -195,10 +213,45 @@ public final class GuestRun {
     }
   }
 
+  /**
+   * What the driver asks for, as the Linux driver's feature table does with the run's choices:
+   * reporting or hinting after the strategy, stats and deflate-on-oom as the options say.
+   */
+  static DriverWishes wishes(RunOptions opts, boolean hinting) {
+    DriverWishes w = DriverWishes.linuxDefaults().withReporting(!hinting).withHinting(hinting)
+        .withStats(!opts.statsInterval().isZero()).withDeflateOnOom(opts.deflateOnOom())
+        .withReportingCapacity(opts.reporting().capacity());
+    return opts.poison() ? w.withPoison(VirtioBalloon.PAGE_POISON_VAL) : w;
+  }
+
+  /** The feature the strategy cannot do without, if the device did not negotiate it. */
+  private String missingFeature(DeviceSession session, boolean hinting, String target) {
+    if (hinting && !session.has(VIRTIO_BALLOON_F_FREE_PAGE_HINT)) {
+      return "host " + target + " did not negotiate free page hinting (FREE_PAGE_HINT), which"
+          + " strategy " + opts.strategy() + " needs (" + session.features() + ")";
+    }
+    if (!hinting && !session.has(VIRTIO_BALLOON_F_PAGE_REPORTING)) {
+      return "host " + target + " did not negotiate free page reporting (PAGE_REPORTING), which"
+          + " strategy " + opts.strategy() + " needs (" + session.features() + ")";
+    }
+    return null;
+  }
+
+  /** Like the Linux driver, the run goes on without stats or deflate-on-oom; it says so. */
+  private void logOptionalFeatures(DeviceSession session) {
+    if (!opts.statsInterval().isZero() && !session.has(VIRTIO_BALLOON_F_STATS_VQ)) {
+      LOG.info("guest run: the host did not offer STATS_VQ; no memory statistics are sent");
+    }
+    if (opts.deflateOnOom() && !session.has(VIRTIO_BALLOON_F_DEFLATE_ON_OOM)) {
+      LOG.info("guest run: the host did not offer DEFLATE_ON_OOM; the balloon is not deflated"
+          + " on OOM");
+    }
+  }
+
   private RunSummary early(long t0, String failure) {
     return new RunSummary(opts.host().toString(), opts.strategy(), opts.workload(), opts.seed(),
-        opts.memoryBytes(), seconds(t0), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "", reconnects, false,
-        failure);
+        opts.memoryBytes(), seconds(t0), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "", reconnects,
+        DriverMetrics.NONE, false, failure);
   }
 
   private RunSummary attached(long t0, PageAllocator pa, Workload w, RamPages pages,
@@ -208,35 +261,27 @@ public final class GuestRun {
       ro = ro.withOrder(session.reportingOrder());
     }
     ReportingStrategy strategy = ReportingStrategies.create(opts.strategy(), pa, ro);
-    String failure = null;
-    long rounds = 0;
+    String failure;
     ReportingMetrics metrics;
     client.startHeartbeat(watch::failed);
-    try (ReportingAgent agent = ReportingAgent.onThread(strategy, client, ro)) {
+    // Closed in reverse order: the agent (page_reporting_unregister()), then the driver
+    // (remove_common(): the balloon is deflated), as virtballoon_remove() does.
+    try (BalloonDriver drv = new BalloonDriver(pa, client, driverOptions(session, ram));
+        ReportingAgent agent = ReportingAgent.onThread(strategy, client, ro)) {
+      driver = drv;
+      if (strategy instanceof HintCommandTarget t) {
+        t.setHintSink(new DeviceHintSink(client));
+        drv.setHintTarget(t);
+      }
       metrics = agent.metrics();
       agent.start();
-      w.setStepHook(this::checkpoint);
-      try {
-        do {
-          rounds++;
-          try {
-            w.run(opts.ops());
-          } finally {
-            w.setStepHook(null);
-            w.releaseAll();
-            w.setStepHook(this::checkpoint);
-          }
-          idle(pa);
-        } while (timed && System.nanoTime() - deadlineNanos < 0);
-      } catch (TimeUp e) {
-        LOG.debug("guest run: duration spent in round {}", rounds);
-      } catch (HostLost e) {
-        failure = e.getMessage();
-      } finally {
-        w.setStepHook(null);
+      failure = startDriver(drv);
+      if (failure == null) {
+        failure = runRounds(pa, w);
       }
     }
-    // The agent is closed: no pass runs or will run. Verify and free what is still held.
+    // The agent and the driver are closed: no pass runs, the balloon is empty. Verify and free
+    // what is still held.
     w.releaseAll();
     List<String> violations = InvariantChecker.violations(pa);
     boolean detached = false;
@@ -249,9 +294,61 @@ public final class GuestRun {
     connector.close();
     return new RunSummary(opts.host().toString(), opts.strategy(), opts.workload(), opts.seed(),
         opts.memoryBytes(), seconds(t0), rounds, metrics.reportedBytes(), metrics.batches(),
-        metrics.failedBatches(), metrics.passes(), ram.writes(), ram.verifies(),
+        metrics.failedBatches(), metrics.passes(), metrics.hintRounds(), metrics.hintedPages(),
+        ram.writes(), ram.verifies(),
         pages.migratedPages(), ram.lostWrites(), ram.corruptPages(), violations.size(),
-        violations.isEmpty() ? "" : violations.get(0), reconnects, detached, failure);
+        violations.isEmpty() ? "" : violations.get(0), reconnects, driver.metrics(), detached,
+        failure);
+  }
+
+  /**
+   * The driver's options: the run's stats interval, and with PAGE_POISON the poison written into
+   * each deflated page before it is freed, as the kernel's free path does with page_poison=1.
+   */
+  private DriverOptions driverOptions(DeviceSession session, GuestRam ram) {
+    IntConsumer init = DriverOptions.NO_INIT;
+    if (session.has(VIRTIO_BALLOON_F_PAGE_POISON)) {
+      int poisonVal = session.features().poisonVal();
+      init = pfn -> ram.poisonPage(pfn, poisonVal);
+    }
+    return DriverOptions.defaults().withStatsInterval(opts.statsInterval())
+        .withReleasedPageInit(init);
+  }
+
+  /** Starts the driver; the failure for the summary if its config stream cannot be opened. */
+  private String startDriver(BalloonDriver drv) {
+    try {
+      drv.start();
+      return null;
+    } catch (TransportException e) {
+      return "host " + opts.host() + ": the balloon driver could not open the config stream: "
+          + e.getMessage();
+    }
+  }
+
+  /** The rounds of the workload; the failure for the summary if the host was lost. */
+  private String runRounds(PageAllocator pa, Workload w) {
+    w.setStepHook(this::checkpoint);
+    try {
+      do {
+        rounds++;
+        try {
+          w.run(opts.ops());
+        } finally {
+          w.setStepHook(null);
+          w.releaseAll();
+          w.setStepHook(this::checkpoint);
+        }
+        idle(pa);
+      } while (timed && System.nanoTime() - deadlineNanos < 0);
+    } catch (TimeUp e) {
+      LOG.debug("guest run: duration spent in round {}", rounds);
+    } catch (HostLost e) {
+      return e.getMessage();
+    } finally {
+      w.setStepHook(null);
+    }
+    return null;
   }
 
   /** The idle stretch after a round, in real time; cut at the run's end. */
@@ -298,9 +395,24 @@ public final class GuestRun {
       } catch (TransportException e) {
         throw new HostLost(e.getMessage());
       }
+      rewatch();
     }
     if (timed && System.nanoTime() - deadlineNanos >= 0) {
       throw new TimeUp();
+    }
+  }
+
+  /** A resumed session: its config stream broke with the host, so the driver opens a new one. */
+  private void rewatch() {
+    BalloonDriver d = driver;
+    if (d == null) {
+      return;
+    }
+    try {
+      d.rewatch();
+    } catch (TransportException e) {
+      throw new HostLost("host " + opts.host() + ": the session resumed but the balloon driver"
+          + " could not reopen its config stream: " + e.getMessage());
     }
   }
 

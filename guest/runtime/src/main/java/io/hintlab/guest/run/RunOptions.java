@@ -9,8 +9,9 @@ import java.time.Duration;
 
 /**
  * What one {@link GuestRun} does: where the host is, the guest's size, the workload, the reporting
- * strategy and what to do when the host goes away. The command line builds it and checks each
- * option with a message naming it; the constructor checks the rest.
+ * strategy, what the balloon driver negotiates and what to do when the host goes away. The
+ * command line builds it and checks each option with a message naming it; the constructor checks
+ * the rest.
  *
  * @param host where the host listens
  * @param guestName the name the host shows for this guest
@@ -27,6 +28,10 @@ import java.time.Duration;
  * @param idle how long the guest stays idle after each round (real time, one vmstat tick a
  *     second); a run with a duration is cut at its end
  * @param poison page_poison=1: negotiate PAGE_POISON and poison freed pages
+ * @param statsInterval how often the balloon driver sends memory statistics; zero: STATS_VQ is
+ *     not negotiated
+ * @param deflateOnOom negotiate DEFLATE_ON_OOM when the device offers it (the balloon gives pages
+ *     back before an allocation fails)
  * @param reconnect what to do when the host goes away
  * @param deadlines the deadline of every call to the host
  */
@@ -44,6 +49,8 @@ public record RunOptions(
     Duration duration,
     Duration idle,
     boolean poison,
+    Duration statsInterval,
+    boolean deflateOnOom,
     ReconnectPolicy reconnect,
     CallDeadlines deadlines) {
 
@@ -55,7 +62,7 @@ public record RunOptions(
   public RunOptions {
     if (host == null || guestName == null || strategy == null || reporting == null
         || workload == null || workloadConfig == null || duration == null || idle == null
-        || reconnect == null || deadlines == null) {
+        || statsInterval == null || reconnect == null || deadlines == null) {
       throw new IllegalArgumentException("no run option may be null");
     }
     if (memoryBytes <= 0) {
@@ -69,6 +76,9 @@ public record RunOptions(
     }
     if (duration.isNegative() || idle.isNegative()) {
       throw new IllegalArgumentException("duration and idle must be >= 0");
+    }
+    if (statsInterval.isNegative()) {
+      throw new IllegalArgumentException("statsInterval must be >= 0, got " + statsInterval);
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.hintlab.guest.run;
 
+import io.hintlab.guest.driver.DriverMetrics;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -18,6 +19,9 @@ import java.util.Optional;
  * @param reportBatches report batches the host acknowledged
  * @param failedBatches report batches that failed (their pages went back unreported)
  * @param reportPasses passes of the reporting agent
+ * @param hintRounds free page hinting rounds the strategy started (hint-alloc-hold)
+ * @param hintedPages pages the strategy hinted to the device (held until DONE; not counted as
+ *     reported)
  * @param pagesWritten page writes (stamps) into the guest RAM
  * @param pagesVerified page verifications
  * @param migratedPages pages whose stamps a migration moved
@@ -26,6 +30,8 @@ import java.util.Optional;
  * @param invariantViolations allocator invariant violations at the end
  * @param firstViolation the first violation, or empty
  * @param reconnects sessions resumed after the host went away
+ * @param balloon what the balloon driver did (pages in 4 KiB units; the balloon is empty at the
+ *     end, the driver having deflated it before the detach)
  * @param detached whether the host was told of the detach
  * @param failure why the run stopped early (host loss), or null
  */
@@ -41,6 +47,8 @@ public record RunSummary(
     long reportBatches,
     long failedBatches,
     long reportPasses,
+    long hintRounds,
+    long hintedPages,
     long pagesWritten,
     long pagesVerified,
     long migratedPages,
@@ -49,8 +57,20 @@ public record RunSummary(
     long invariantViolations,
     String firstViolation,
     long reconnects,
+    DriverMetrics balloon,
     boolean detached,
     String failure) {
+
+  /**
+   * Checks that the driver's counters are there.
+   *
+   * @throws IllegalArgumentException if {@code balloon} is null
+   */
+  public RunSummary {
+    if (balloon == null) {
+      throw new IllegalArgumentException("balloon metrics must not be null (DriverMetrics.NONE)");
+    }
+  }
 
   /**
    * The exit code: 1 if the host was lost, a write was lost or corrupted, or an invariant broke;
@@ -100,6 +120,8 @@ public record RunSummary(
     m.put("report_batches", reportBatches);
     m.put("failed_batches", failedBatches);
     m.put("report_passes", reportPasses);
+    m.put("hint_rounds", hintRounds);
+    m.put("hinted_pages", hintedPages);
     m.put("pages_written", pagesWritten);
     m.put("pages_verified", pagesVerified);
     m.put("migrated_pages", migratedPages);
@@ -107,6 +129,14 @@ public record RunSummary(
     m.put("corrupt_pages", corruptPages);
     m.put("invariant_violations", invariantViolations);
     m.put("reconnects", reconnects);
+    m.put("balloon_pages", balloon.balloonPages());
+    m.put("inflated_pages", balloon.inflatedPages());
+    m.put("deflated_pages", balloon.deflatedPages());
+    m.put("oom_deflated_pages", balloon.oomDeflatedPages());
+    m.put("balloon_migrations", balloon.migrations());
+    m.put("stats_sent", balloon.statsSent());
+    m.put("balloon_failures", balloon.failures());
+    m.put("out_of_puff", balloon.outOfPuff());
     m.put("detached", detached);
     m.put("failure", failure == null ? "" : failure);
     return m;

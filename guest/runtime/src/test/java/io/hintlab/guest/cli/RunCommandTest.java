@@ -1,7 +1,11 @@
 package io.hintlab.guest.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.hintlab.guest.reporting.ReportingOptions;
+import io.hintlab.guest.run.RunOptions;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -9,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import picocli.CommandLine;
 
 /**
  * {@code guest run}'s option checks: every bad option is exit code 2 with one line on stderr
@@ -40,6 +45,8 @@ class RunCommandTest {
     "--reconnect|0|--reconnect",
     "--workload-arg|bytes=1M|--workload-arg",
     "--name|' '|--name",
+    "--stats-interval|10|--stats-interval",
+    "--stats-interval|-1s|--stats-interval",
   })
   void badOptionIsExitCodeTwoWithOneLineNamingIt(String option, String value, String named) {
     String host = "unix:" + dir.resolve("absent.sock");
@@ -74,6 +81,50 @@ class RunCommandTest {
   void delayTakesMillisecondsOrSeconds() {
     assertEquals(Duration.ofMillis(100), RunCommand.parseDelay("100ms"));
     assertEquals(Duration.ofSeconds(2), RunCommand.parseDelay("2s"));
+  }
+
+  @Test
+  void shouldNegotiateStatsAndDeflateOnOomByDefaultAsTheLinuxDriverDoes() throws Exception {
+    RunOptions o = options("--host", "unix:" + dir.resolve("h.sock"));
+    assertEquals(Duration.ofSeconds(10), o.statsInterval());
+    assertTrue(o.deflateOnOom());
+    assertEquals(ReportingOptions.PAGE_REPORTING_DELAY, o.reporting().delay());
+  }
+
+  @Test
+  void shouldTurnStatsAndDeflateOnOomOffWhenAskedTo() throws Exception {
+    RunOptions o = options("--host", "unix:" + dir.resolve("h.sock"), "--stats-interval", "0",
+        "--no-deflate-on-oom");
+    assertEquals(Duration.ZERO, o.statsInterval());
+    assertFalse(o.deflateOnOom());
+    assertEquals(Duration.ofMillis(500),
+        options("--host", "unix:" + dir.resolve("h.sock"), "--stats-interval", "500ms")
+            .statsInterval());
+  }
+
+  @Test
+  void shouldGiveHintAllocHoldNoDelayUnlessOneIsSet() throws Exception {
+    String host = "unix:" + dir.resolve("h.sock");
+    assertEquals(Duration.ZERO,
+        options("--host", host, "--strategy", "hint-alloc-hold").reporting().delay());
+    assertEquals(Duration.ofMillis(50), options("--host", host, "--strategy", "hint-alloc-hold",
+        "--delay", "50ms").reporting().delay());
+  }
+
+  @Test
+  void helpShouldExplainTheBalloonOptions() {
+    Cli.Run r = Cli.run("run", "--help");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("--stats-interval=DURATION"), r.out());
+    assertTrue(r.out().contains("--[no-]deflate-on-oom"), r.out());
+    assertTrue(r.out().contains("hint-alloc-hold"), r.out());
+    assertTrue(r.out().contains("balloon"), r.out());
+  }
+
+  private static RunOptions options(String... args) throws Exception {
+    RunCommand c = new RunCommand();
+    new CommandLine(c).parseArgs(args);
+    return c.options();
   }
 
   @Test
