@@ -377,7 +377,7 @@ public final class BalloonDevice implements AutoCloseable {
     if (!hinting.guestStart(cmdId)) {
       count(Counter.STALE_CMD_IDS, 1);
     }
-    return new FreePageHinting.Result(hinting.configCmdId(), 0, 0);
+    return new FreePageHinting.Result(hinting.currentCmdId(), 0, 0);
   }
 
   /** The driver's STOP outbuf. */
@@ -386,7 +386,7 @@ public final class BalloonDevice implements AutoCloseable {
     if (!hinting.guestStop()) {
       count(Counter.STALE_CMD_IDS, 1);
     }
-    return new FreePageHinting.Result(hinting.configCmdId(), 0, 0);
+    return new FreePageHinting.Result(hinting.currentCmdId(), 0, 0);
   }
 
   /**

@@ -87,6 +87,21 @@ public final class FreePageHinting {
     };
   }
 
+  /**
+   * The device's current command id as a hint queue answer reports it (device.proto
+   * HintResponse.host_cmd_id): the round's id while it is requested or started, STOP or DONE
+   * otherwise. Unlike {@link #configCmdId()} (QEMU's get_config leaves the field 0 in S_START),
+   * an answer during a started round must not read as STOP, or a driver that checks it would end
+   * every round right after its start.
+   */
+  public int currentCmdId() {
+    return switch (status.get()) {
+      case S_REQUESTED, S_START -> cmdId;
+      case S_STOP -> VIRTIO_BALLOON_CMD_ID_STOP;
+      case S_DONE -> VIRTIO_BALLOON_CMD_ID_DONE;
+    };
+  }
+
   /** Replaces the sink hints are applied to; waits for a hint being applied to finish. */
   public synchronized void setSink(HintSink sink) {
     this.sink = sink == null ? HintSink.NONE : sink;
@@ -189,7 +204,7 @@ public final class FreePageHinting {
     int n = pfns.length;
     if (status.get() != S_START || id != cmdId) {
       staleHintRanges.addAndGet(n);
-      return new Result(configCmdId(), 0, n);
+      return new Result(currentCmdId(), 0, n);
     }
     HintSink s = sink;
     s.beginBatch(id);
@@ -198,7 +213,7 @@ public final class FreePageHinting {
     }
     s.endBatch();
     appliedRanges.addAndGet(n);
-    return new Result(configCmdId(), n, 0);
+    return new Result(currentCmdId(), n, 0);
   }
 
   /** Whether {@code id} is current and the round started (hints would be applied). */

@@ -101,6 +101,19 @@ class FreePageHintingTest {
   }
 
   @Test
+  void shouldAnswerHintsWithTheRoundsIdWhileItIsStartedNotStop() throws Exception {
+    FreePageHinting h = new FreePageHinting();
+    int id = h.requestNewCmdId();
+    h.guestStart(id);
+    assertEquals(id, h.currentCmdId(), "config reads 0 in S_START, but the answer names the round");
+    assertEquals(id, h.applyHints(id, new long[] {0}, new long[] {1}).hostCmdId());
+    h.guestStop();
+    assertEquals(VirtioBalloon.VIRTIO_BALLOON_CMD_ID_STOP, h.currentCmdId());
+    h.done();
+    assertEquals(VirtioBalloon.VIRTIO_BALLOON_CMD_ID_DONE, h.currentCmdId());
+  }
+
+  @Test
   void shouldApplyHintsOnlyWhileCurrentIdStarted() throws Exception {
     FreePageHinting h = new FreePageHinting();
     List<Long> applied = new ArrayList<>();
