@@ -109,6 +109,23 @@ final class RunCommand implements Callable<Integer> {
           + "budget (default: ${DEFAULT-VALUE}).")
   int budgetDivisor;
 
+  @Option(names = "--batch-size", paramLabel = "N",
+      defaultValue = "" + ReportingOptions.DEFAULT_BATCH_SIZE,
+      description = "Blocks per batch for bitmap-hinting (its 16-entry array) and hint calls of "
+          + "hint-alloc-hold; blocks per hint of free-list-walk (default: ${DEFAULT-VALUE}).")
+  int batchSize;
+
+  @Option(names = "--cursor", paramLabel = "KIND", defaultValue = "progress",
+      description = "How free-list-walk resumes its walk: original (the v12 patch: restarts at "
+          + "the list head when its block changed, so it can re-offer the same blocks) or "
+          + "progress (always moves forward) (default: ${DEFAULT-VALUE}).")
+  String cursor;
+
+  @Option(names = "--isolation-cpu", paramLabel = "N",
+      description = "The cpu whose per-cpu lists isolate-report's isolation and hint-alloc-hold's "
+          + "allocations use (default: the last cpu).")
+  Integer isolationCpu;
+
   @Option(names = "--reconnect", paramLabel = "N",
       description = "When the host goes away, reconnect up to N times with backoff (default: "
           + "10).")
@@ -204,6 +221,15 @@ final class RunCommand implements Callable<Integer> {
     if (budgetDivisor < 0) {
       throw new IllegalArgumentException("--budget-divisor must be >= 0, got " + budgetDivisor);
     }
+    if (batchSize < 1 || batchSize > ReportingOptions.MAX_CAPACITY) {
+      throw new IllegalArgumentException("--batch-size must be in [1, "
+          + ReportingOptions.MAX_CAPACITY + "], got " + batchSize);
+    }
+    ReportingOptions.Cursor walkCursor = parseCursor(cursor);
+    if (isolationCpu != null && (isolationCpu < 0 || isolationCpu >= cpus)) {
+      throw new IllegalArgumentException("--isolation-cpu must be in [0, " + cpus + "), got "
+          + isolationCpu);
+    }
     if (reconnect != null && exitOnHostLoss) {
       throw new IllegalArgumentException(
           "--reconnect and --exit-on-host-loss are mutually exclusive");
@@ -221,13 +247,27 @@ final class RunCommand implements Callable<Integer> {
         .withOrder(reportOrder == null ? ReportingOptions.ORDER_UNSPECIFIED : reportOrder)
         .withCapacity(capacity)
         .withDelay(delay == null ? ReportingStrategies.defaultDelay(strategy) : parseDelay(delay))
-        .withBudgetDivisor(budgetDivisor);
+        .withBudgetDivisor(budgetDivisor)
+        .withBatchSize(batchSize)
+        .withCursor(walkCursor)
+        .withIsolationCpu(isolationCpu == null ? ReportingOptions.CPU_UNSPECIFIED : isolationCpu);
     Duration stats = parseStatsInterval(statsInterval);
     WorkloadConfig config = workloadParams.config(workload);
     return new RunOptions(address, name, memory, cpus, strategy, reporting, workload, config,
         seed, ops, seconds == null ? Duration.ZERO : Duration.ofSeconds(seconds),
         Duration.ofSeconds(idle), pagePoison, stats, deflateOnOom, policy,
         CallDeadlines.defaults());
+  }
+
+  /** {@code original} or {@code progress}. */
+  static ReportingOptions.Cursor parseCursor(String text) {
+    for (ReportingOptions.Cursor c : ReportingOptions.Cursor.values()) {
+      if (c.name().equalsIgnoreCase(text.strip())) {
+        return c;
+      }
+    }
+    throw new IllegalArgumentException("--cursor must be original or progress, got '" + text
+        + "'");
   }
 
   /** {@code 100ms} or {@code 2s}. */

@@ -47,6 +47,11 @@ class RunCommandTest {
     "--name|' '|--name",
     "--stats-interval|10|--stats-interval",
     "--stats-interval|-1s|--stats-interval",
+    "--batch-size|0|--batch-size",
+    "--batch-size|1025|--batch-size",
+    "--cursor|sideways|--cursor",
+    "--isolation-cpu|2|--isolation-cpu",
+    "--isolation-cpu|-1|--isolation-cpu",
   })
   void badOptionIsExitCodeTwoWithOneLineNamingIt(String option, String value, String named) {
     String host = "unix:" + dir.resolve("absent.sock");
@@ -81,6 +86,25 @@ class RunCommandTest {
   void delayTakesMillisecondsOrSeconds() {
     assertEquals(Duration.ofMillis(100), RunCommand.parseDelay("100ms"));
     assertEquals(Duration.ofSeconds(2), RunCommand.parseDelay("2s"));
+  }
+
+  @Test
+  void shouldPassEveryStrategyParameterToTheReportingOptions() throws Exception {
+    RunOptions o = options("--host", "unix:" + dir.resolve("h.sock"), "--report-order", "8",
+        "--capacity", "64", "--delay", "300ms", "--budget-divisor", "4", "--batch-size", "8",
+        "--cursor", "original", "--isolation-cpu", "0");
+    ReportingOptions r = o.reporting();
+    assertEquals(8, r.order());
+    assertEquals(64, r.capacity());
+    assertEquals(Duration.ofMillis(300), r.delay());
+    assertEquals(4, r.budgetDivisor());
+    assertEquals(8, r.batchSize());
+    assertEquals(ReportingOptions.Cursor.ORIGINAL, r.cursor());
+    assertEquals(0, r.isolationCpu());
+    ReportingOptions d = options("--host", "unix:" + dir.resolve("h.sock")).reporting();
+    assertEquals(ReportingOptions.DEFAULT_BATCH_SIZE, d.batchSize());
+    assertEquals(ReportingOptions.Cursor.PROGRESS, d.cursor());
+    assertEquals(ReportingOptions.CPU_UNSPECIFIED, d.isolationCpu());
   }
 
   @Test
