@@ -55,6 +55,7 @@ public final class PageAllocator {
   final boolean mobilityDisabled;
   final PageOwners owners = new PageOwners();
   volatile PageCopier copier = PageCopier.NONE;
+  private volatile PageInitializer initializer = PageInitializer.NONE;
   /** Compaction's state and policy; created on first use (none: no compaction runs). */
   private volatile Compaction compaction;
   private final int thpOrder;
@@ -234,6 +235,14 @@ public final class PageAllocator {
   }
 
   /**
+   * Installs the init_on_alloc initializer, called after every successful {@link #allocPages}
+   * (null: {@link PageInitializer#NONE}).
+   */
+  public void setPageInitializer(PageInitializer initializer) {
+    this.initializer = initializer == null ? PageInitializer.NONE : initializer;
+  }
+
+  /**
    * The node's compaction (created on first call, with {@link CompactionPolicy#OFF}): its
    * per-zone state, /proc/sys/vm/compact_memory and the kcompactd tick.
    */
@@ -394,7 +403,10 @@ public final class PageAllocator {
     }
     if (pfn < 0) {
       allocFailures.increment();
-    } else if (owner != 0) {
+      return -1;
+    }
+    initializer.initPages(pfn, order); // post_alloc_hook(): kernel_init_pages() if init_on_alloc
+    if (owner != 0) {
       // The block is ours alone now: no list links it, so no lock is needed to label it.
       mm.owner[pfn] = owner;
       if (owners.isNonLru(owner)) {
