@@ -58,13 +58,21 @@ public final class PairReport {
 
   private static void controls(PairResult r, List<String> out) {
     PairOptions o = r.options();
+    GuestReport g = r.guest();
     if (!o.balloon().steps().isEmpty()) {
       out.add(row("balloon steps", r.balloonStepsApplied() + " of " + o.balloon().steps().size(),
           "targets set with SetBalloonTarget: " + o.balloon()));
+      out.add(row("inflated pages", Long.toString(g.number("inflated_pages", 0)),
+          "pages the guest's driver gave the host (inflate queue); deflated "
+              + g.number("deflated_pages", 0) + ", on OOM " + g.number("oom_deflated_pages", 0)
+              + ", migrated " + g.number("balloon_migrations", 0)));
     }
     if (o.hints().enabled()) {
       out.add(row("hinting rounds", Integer.toString(r.hintRoundsStarted()),
           "StartHinting ... StopHinting(done), " + o.hints()));
+      out.add(row("hinted pages", Long.toString(g.number("hinted_pages", 0)),
+          "pages in free page hints the guest sent in " + g.number("hint_rounds", 0)
+              + " round(s), held until DONE (not counted as reported)"));
     }
     for (String e : r.controlErrors()) {
       out.add("  refused by the host: " + e);
