@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,6 +75,7 @@ public final class BalloonDevice implements AutoCloseable {
   private final AtomicLongArray stats = new AtomicLongArray(STATS_TAGS);
   private final PageBitmap ballooned; // guarded by itself
   private final PageBitmap hinted; // guarded by itself
+  private final AtomicBoolean migrating = new AtomicBoolean();
   private volatile HostMode mode;
   private volatile HintSink migrationSink = HintSink.NONE;
   private volatile DeviceEvents events = NO_EVENTS;
@@ -249,6 +251,25 @@ public final class BalloonDevice implements AutoCloseable {
     }
   }
 
+  /**
+   * Claims the device for one live migration (at most one runs per guest).
+   *
+   * @return false if a migration already holds the claim
+   */
+  public boolean claimMigration() {
+    return migrating.compareAndSet(false, true);
+  }
+
+  /** Releases the claim taken by {@link #claimMigration()}. */
+  public void releaseMigration() {
+    migrating.set(false);
+  }
+
+  /** Whether a live migration of this guest is running. */
+  public boolean migrating() {
+    return migrating.get();
+  }
+
   private HintSink sinkFor(HostMode m) {
     HintSink inner =
         switch (m) {
@@ -271,6 +292,12 @@ public final class BalloonDevice implements AutoCloseable {
     @Override
     public void beginBatch(int cmdId) throws BalloonException {
       inner.beginBatch(cmdId);
+    }
+
+    @Override
+    public void beginBatch(int cmdId, FreePageHinting.Admission admission)
+        throws BalloonException {
+      inner.beginBatch(cmdId, admission); // the migration sink attributes by admission
     }
 
     @Override
@@ -577,6 +604,7 @@ public final class BalloonDevice implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       pauseAnswer = null;
+      events.resume(config()); // as on timeout: the guest may have stopped its vCPUs already
       throw new BalloonException(Reason.HOST_FAILURE, "interrupted while pausing " + guestId);
     }
     paused = true;

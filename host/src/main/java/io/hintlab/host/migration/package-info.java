@@ -1,11 +1,15 @@
 /**
- * Pre-copy live-migration pieces (DESIGN §6): {@link io.hintlab.host.migration.Bandwidth} (rate
- * parsing and pacing math), {@link io.hintlab.host.migration.MigrationBitmap} (all-set start,
- * hints clear bits, syncs merge the dirty log), {@link io.hintlab.host.migration.PageSender}
- * (destination copy, zero pages counted apart, real-time pacing),
- * {@link io.hintlab.host.migration.HoleScanner} (holes found by SEEK_DATA/SEEK_HOLE without
- * reading them) and {@link io.hintlab.host.migration.Provenance} (per-page history and
- * {@link io.hintlab.host.migration.CorruptionCause} attribution). The round loop that drives them
- * against a live device and guest is not in this package yet.
+ * Pre-copy live-migration simulator and destination verification (DESIGN §6).
+ *
+ * <p>{@link io.hintlab.host.migration.PrecopyMigration} migrates one attached guest on a named
+ * thread: rounds over the {@link io.hintlab.host.migration.MigrationBitmap} paced at a
+ * {@link io.hintlab.host.migration.Bandwidth} by the {@link io.hintlab.host.migration.PageSender}
+ * (zero pages and {@link io.hintlab.host.migration.HoleScanner holes} counted apart), free page
+ * hinting driven in QEMU's precopy-notifier order, stop-and-copy with the guest paused, and the
+ * ground-truth check of every owned page with {@link io.hintlab.host.migration.Provenance}-based
+ * {@link io.hintlab.host.migration.CorruptionCause attribution}. Its
+ * {@link io.hintlab.host.migration.MigrationOptions} include
+ * {@link io.hintlab.host.migration.GuardSwitches}, fault injection that turns off one hinting
+ * guard at a time; the outcome is a {@link io.hintlab.host.migration.MigrationReport}.
  */
 package io.hintlab.host.migration;

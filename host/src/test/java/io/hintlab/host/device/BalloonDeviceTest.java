@@ -293,4 +293,59 @@ class BalloonDeviceTest {
         () -> FeatureNegotiation.negotiate(offered, 1L << 6));
     assertEquals(BalloonException.Reason.FEATURE_NOT_OFFERED, notOffered.reason());
   }
+
+  @Test
+  void shouldAllowOneMigrationClaimAtATime() throws Exception {
+    try (DeviceFixture f = new DeviceFixture(ALL, HostMode.MIGRATE)) {
+      assertTrue(f.dev.claimMigration());
+      assertTrue(f.dev.migrating());
+      assertFalse(f.dev.claimMigration());
+      f.dev.releaseMigration();
+      assertFalse(f.dev.migrating());
+      assertTrue(f.dev.claimMigration());
+    }
+  }
+
+  @Test
+  void shouldResumeAGuestWhosePauseWaitWasInterrupted() throws Exception {
+    try (DeviceFixture f = new DeviceFixture(ALL, HostMode.MIGRATE)) {
+      java.util.concurrent.CountDownLatch paused = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.atomic.AtomicInteger resumes =
+          new java.util.concurrent.atomic.AtomicInteger();
+      f.dev.setEvents(new DeviceEvents() {
+        @Override
+        public void configChanged(ConfigSpace c) {}
+
+        @Override
+        public void pause(ConfigSpace c) {
+          paused.countDown(); // and never answer
+        }
+
+        @Override
+        public void resume(ConfigSpace c) {
+          resumes.incrementAndGet();
+        }
+
+        @Override
+        public void shutdown(ConfigSpace c) {}
+      });
+      java.util.concurrent.atomic.AtomicReference<BalloonException> failure =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      Thread t = new Thread(() -> {
+        try {
+          f.dev.pause();
+        } catch (BalloonException e) {
+          failure.set(e);
+        }
+      }, "pause-test");
+      t.start();
+      assertTrue(paused.await(5, java.util.concurrent.TimeUnit.SECONDS));
+      t.interrupt();
+      t.join(5_000);
+      assertFalse(t.isAlive());
+      assertEquals(BalloonException.Reason.HOST_FAILURE, failure.get().reason());
+      assertEquals(1, resumes.get(), "an abandoned PAUSE must be followed by RESUME");
+      assertFalse(f.dev.paused());
+    }
+  }
 }

@@ -8,8 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.hintlab.host.device.FreePageHinting.Admission;
+import io.hintlab.host.device.FreePageHinting.Relaxation;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -149,5 +153,82 @@ class FreePageHintingTest {
     h.precopyNotify(FreePageHinting.PrecopyEvent.AFTER_BITMAP_SYNC, false);
     h.precopyNotify(FreePageHinting.PrecopyEvent.CLEANUP, false);
     assertEquals(List.of(S_REQUESTED, S_START, S_STOP, S_DONE, S_DONE), seen);
+  }
+
+  /** Records each batch's id and admission and the ranges applied. */
+  private static final class AdmissionLog implements HintSink {
+    final List<String> batches = new ArrayList<>();
+    final List<Long> pfns = new ArrayList<>();
+
+    @Override
+    public void beginBatch(int cmdId, Admission admission) {
+      batches.add(Integer.toHexString(cmdId) + ":" + admission);
+    }
+
+    @Override
+    public void applyHint(long pfn, long nrPages, int cmdId) {
+      pfns.add(pfn);
+    }
+  }
+
+  private static FreePageHinting relaxed(AdmissionLog log, Relaxation... off) {
+    FreePageHinting h = new FreePageHinting();
+    h.setSink(log);
+    h.setRelaxations(off.length == 0 ? Set.of() : EnumSet.copyOf(List.of(off)));
+    return h;
+  }
+
+  @Test
+  void withoutRelaxationsOnlyTheStartedCurrentIdIsAdmitted() throws Exception {
+    AdmissionLog log = new AdmissionLog();
+    FreePageHinting h = relaxed(log);
+    int id = h.requestNewCmdId();
+    h.guestStart(id);
+    assertEquals(Admission.CURRENT, h.admit(id));
+    assertEquals(Admission.IGNORED, h.admit(id - 1));
+    h.stop();
+    assertEquals(Admission.IGNORED, h.admit(id), "QEMU drops a stopped round's late hints");
+    h.requestNewCmdId();
+    assertFalse(h.guestStart(id), "a START with an old id is stale");
+    assertEquals(0, h.relaxedRanges());
+  }
+
+  @Test
+  void applyAcrossSyncAdmitsTheStoppedRoundsLateHintsUntilTheNextRoundStarts() throws Exception {
+    AdmissionLog log = new AdmissionLog();
+    FreePageHinting h = relaxed(log, Relaxation.APPLY_ACROSS_SYNC);
+    int id = h.requestNewCmdId();
+    assertEquals(Admission.IGNORED, h.admit(id), "never started: nothing is late");
+    h.guestStart(id);
+    h.stop(); // BEFORE_BITMAP_SYNC
+    assertEquals(Admission.LATE_AFTER_STOP, h.admit(id));
+    int next = h.requestNewCmdId(); // AFTER_BITMAP_SYNC
+    assertEquals(1, h.applyHints(id, new long[] {8}, new long[] {1}).applied());
+    assertEquals(Admission.IGNORED, h.admit(id - 1), "only the last started round is late");
+    h.guestStart(next);
+    assertEquals(Admission.IGNORED, h.admit(id), "the next round started");
+    h.done();
+    assertEquals(Admission.IGNORED, h.admit(next), "nothing after DONE");
+    assertEquals(List.of(Integer.toHexString(id) + ":LATE_AFTER_STOP"), log.batches);
+    assertEquals(1, h.relaxedRanges());
+  }
+
+  @Test
+  void acceptStaleIdsStartsARoundOnAnOldIdAndAppliesItsHints() throws Exception {
+    AdmissionLog log = new AdmissionLog();
+    FreePageHinting h = relaxed(log, Relaxation.ACCEPT_STALE_IDS);
+    int old = h.requestNewCmdId();
+    int current = h.requestNewCmdId();
+    assertTrue(h.guestStart(old), "the old round's START is taken for the current one");
+    assertEquals(HintStatus.S_START, h.status());
+    assertEquals(Admission.STALE_ID, h.admit(old));
+    assertEquals(Admission.CURRENT, h.admit(current));
+    h.applyHints(old, new long[] {16}, new long[] {1});
+    h.stop();
+    assertEquals(Admission.IGNORED, h.admit(old), "the STOP guard still holds");
+    h.requestNewCmdId();
+    assertFalse(h.guestStart(VirtioBalloon.VIRTIO_BALLOON_CMD_ID_DONE), "never a reserved id");
+    assertEquals(List.of(Integer.toHexString(old) + ":STALE_ID"), log.batches);
+    assertEquals(List.of(16L), log.pfns);
   }
 }

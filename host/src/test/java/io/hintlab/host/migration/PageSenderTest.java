@@ -54,6 +54,7 @@ class PageSenderTest {
       assertFalse(s.send(0, true));
       assertTrue(PageSender.isZero(dst));
       assertEquals(1, s.zeroPages());
+      assertEquals(1, s.holePages());
     }
   }
 
@@ -66,6 +67,23 @@ class PageSenderTest {
       PageSender s = new PageSender(src, a.allocate(PAGE), PAGE, new Bandwidth(41_040L));
       s.send(0, false);
       assertEquals(100, s.linkMillis());
+    }
+  }
+
+  @Test
+  void anInterruptEndsAPacingWaitAtOnce() throws Exception {
+    try (Arena a = Arena.ofShared()) {
+      MemorySegment src = a.allocate(PAGE);
+      src.fill((byte) 1);
+      // 1 B/s: pacing one page would take more than an hour.
+      PageSender s = new PageSender(src, a.allocate(PAGE), PAGE, new Bandwidth(1));
+      Thread t = new Thread(() -> s.send(0, false), "pacing-test");
+      t.start();
+      t.interrupt();
+      t.join(10_000);
+      assertFalse(t.isAlive(), "the sender still waits after an interrupt");
+      assertEquals(1, s.normalPages());
+      assertEquals(4104L * 1000, s.linkMillis(), "the link time is still the bytes' time");
     }
   }
 
