@@ -1,5 +1,7 @@
 package io.hintlab.guest.cli;
 
+import io.hintlab.guest.reporting.FreeListWalkStrategy;
+import io.hintlab.guest.reporting.HintAllocHoldStrategy;
 import io.hintlab.guest.reporting.ReportingOptions;
 import io.hintlab.guest.reporting.ReportingStrategies;
 import io.hintlab.guest.run.GuestRun;
@@ -37,7 +39,10 @@ import picocli.CommandLine.Option;
           + "with hint-alloc-hold, when the host asks). The virtio-balloon driver runs beside "
           + "it: it inflates and deflates the balloon to the target the host sets, moves balloon "
           + "pages when compaction needs it, deflates on OOM and sends memory statistics, "
-          + "taking what the host offers as the Linux driver does. A round runs the workload, "
+          + "taking what the host offers as the Linux driver does. When the host pauses the "
+          + "guest for a live migration, every thread that writes guest memory stops at a safe "
+          + "point and the guest answers with the pages holding its data. A round runs the "
+          + "workload, "
           + "frees what it holds and stays idle (real time); with --seconds, rounds repeat until "
           + "the time is spent. At the end the balloon is deflated. Prints a summary."})
 final class RunCommand implements Callable<Integer> {
@@ -52,8 +57,9 @@ final class RunCommand implements Callable<Integer> {
 
   @Option(names = "--strategy", paramLabel = "NAME", defaultValue = ReportingStrategies.DEFAULT,
       description = "The reporting strategy: page-reporting, isolate-report, bitmap-hinting, "
-          + "free-list-walk, or hint-alloc-hold (free page hinting, needs FREE_PAGE_HINT instead "
-          + "of PAGE_REPORTING) (default: ${DEFAULT-VALUE}).")
+          + "free-list-walk (with --hint-queue: free page hinting), or hint-alloc-hold (free page "
+          + "hinting, needs FREE_PAGE_HINT instead of PAGE_REPORTING) (default: "
+          + "${DEFAULT-VALUE}).")
   String strategy;
 
   @Option(names = "--workload", paramLabel = "NAME", defaultValue = IdleWorkload.NAME,
@@ -95,12 +101,14 @@ final class RunCommand implements Callable<Integer> {
 
   @Option(names = "--capacity", paramLabel = "N",
       defaultValue = "" + ReportingOptions.PAGE_REPORTING_CAPACITY,
-      description = "Blocks per report, a power of two (default: ${DEFAULT-VALUE}).")
+      description = "Blocks per report (and per hint of free-list-walk), a power of two "
+          + "(default: ${DEFAULT-VALUE}).")
   int capacity;
 
   @Option(names = "--delay", paramLabel = "DURATION",
       description = "Delay between a reporting request and its pass, e.g. 100ms or 2s "
-          + "(default: 2s; 0s for hint-alloc-hold, whose work the kernel queues at once).")
+          + "(default: 2s; 0s for hint-alloc-hold and free-list-walk --hint-queue, whose work "
+          + "the kernel queues at once when a command id arrives).")
   String delay;
 
   @Option(names = "--budget-divisor", paramLabel = "N",
@@ -111,8 +119,8 @@ final class RunCommand implements Callable<Integer> {
 
   @Option(names = "--batch-size", paramLabel = "N",
       defaultValue = "" + ReportingOptions.DEFAULT_BATCH_SIZE,
-      description = "Blocks per batch for bitmap-hinting (its 16-entry array) and hint calls of "
-          + "hint-alloc-hold; blocks per hint of free-list-walk (default: ${DEFAULT-VALUE}).")
+      description = "Blocks per batch for bitmap-hinting (its 16-entry array) and per hint call "
+          + "of hint-alloc-hold (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
   @Option(names = "--cursor", paramLabel = "KIND", defaultValue = "progress",
@@ -120,6 +128,13 @@ final class RunCommand implements Callable<Integer> {
           + "the list head when its block changed, so it can re-offer the same blocks) or "
           + "progress (always moves forward) (default: ${DEFAULT-VALUE}).")
   String cursor;
+
+  @Option(names = "--hint-queue",
+      description = "free-list-walk only: hint through the free page hint queue under the "
+          + "host's command ids (FREE_PAGE_HINT, as Wei Wang's series did for live migration) "
+          + "instead of the reporting queue: each new id starts a walk, STOP ends it, and the "
+          + "hinted blocks stay free (default: the reporting queue).")
+  boolean hintQueue;
 
   @Option(names = "--isolation-cpu", paramLabel = "N",
       description = "The cpu whose per-cpu lists isolate-report's isolation and hint-alloc-hold's "
@@ -150,6 +165,13 @@ final class RunCommand implements Callable<Integer> {
       description = "Negotiate DEFLATE_ON_OOM when the host offers it: before an allocation "
           + "fails, the balloon gives back 256 pages at a time (default: on).")
   boolean deflateOnOom;
+
+  @Option(names = "--init-on-alloc", negatable = true, defaultValue = "true",
+      fallbackValue = "true",
+      description = "Zero every allocated block in guest memory, as init_on_alloc=1 does (on "
+          + "in Debian's kernels): workload pages, balloon pages and the blocks hint-alloc-hold "
+          + "holds, which are dirtied and so sent again by a migration (default: on).")
+  boolean initOnAlloc;
 
   @Option(names = "--name", paramLabel = "NAME", defaultValue = "hintlab-guest",
       description = "The guest's name on the host (default: ${DEFAULT-VALUE}).")
@@ -226,6 +248,11 @@ final class RunCommand implements Callable<Integer> {
           + ReportingOptions.MAX_CAPACITY + "], got " + batchSize);
     }
     ReportingOptions.Cursor walkCursor = parseCursor(cursor);
+    if (hintQueue && !strategy.equals(FreeListWalkStrategy.NAME)) {
+      throw new IllegalArgumentException("--hint-queue is for " + FreeListWalkStrategy.NAME
+          + " only (" + HintAllocHoldStrategy.NAME + " always hints through the free page hint"
+          + " queue), not " + strategy);
+    }
     if (isolationCpu != null && (isolationCpu < 0 || isolationCpu >= cpus)) {
       throw new IllegalArgumentException("--isolation-cpu must be in [0, " + cpus + "), got "
           + isolationCpu);
@@ -246,7 +273,7 @@ final class RunCommand implements Callable<Integer> {
     ReportingOptions reporting = ReportingOptions.defaults()
         .withOrder(reportOrder == null ? ReportingOptions.ORDER_UNSPECIFIED : reportOrder)
         .withCapacity(capacity)
-        .withDelay(delay == null ? ReportingStrategies.defaultDelay(strategy) : parseDelay(delay))
+        .withDelay(delay == null ? defaultDelay() : parseDelay(delay))
         .withBudgetDivisor(budgetDivisor)
         .withBatchSize(batchSize)
         .withCursor(walkCursor)
@@ -255,8 +282,17 @@ final class RunCommand implements Callable<Integer> {
     WorkloadConfig config = workloadParams.config(workload);
     return new RunOptions(address, name, memory, cpus, strategy, reporting, workload, config,
         seed, ops, seconds == null ? Duration.ZERO : Duration.ofSeconds(seconds),
-        Duration.ofSeconds(idle), pagePoison, stats, deflateOnOom, policy,
+        Duration.ofSeconds(idle), pagePoison, stats, deflateOnOom, initOnAlloc, hintQueue, policy,
         CallDeadlines.defaults());
+  }
+
+  /**
+   * The strategy's delay, or none for free-list-walk on the hint queue: a command id queues the
+   * walk with queue_work(), as it does hint-alloc-hold's.
+   */
+  private Duration defaultDelay() {
+    return hintQueue ? HintAllocHoldStrategy.DEFAULT_DELAY
+        : ReportingStrategies.defaultDelay(strategy);
   }
 
   /** {@code original} or {@code progress}. */

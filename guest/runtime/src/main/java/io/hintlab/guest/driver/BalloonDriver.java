@@ -59,7 +59,10 @@ import org.slf4j.LoggerFactory;
  *       REMOVED</td></tr>
  * </table>
  *
- * <p>PAUSE and RESUME events (live migration) are logged and otherwise left alone.
+ * <p><b>Pause.</b> PAUSE and RESUME events (live migration) go to the {@link VcpuGate} ({@link
+ * #setVcpuGate}; without one they are ignored): the driver's thread runs each work item in guest
+ * mode and the stats timer each send, so both stop between items while the guest is paused. A
+ * SHUTDOWN releases a paused guest: no RESUME comes after it.
  *
  * <p><b>Note:</b> thread-safe.
  */
@@ -107,6 +110,7 @@ public final class BalloonDriver implements AutoCloseable {
   private final CountDownLatch removed = new CountDownLatch(1);
   private final Duration callBound;
   private volatile HintCommandTarget hintTarget;
+  private volatile VcpuGate gate = VcpuGate.disabled();
   private volatile Runnable workDone = () -> {};
   private ConfigWatch watch; // guarded by this
   private boolean cmdIdSent; // the driver's thread only
@@ -161,6 +165,29 @@ public final class BalloonDriver implements AutoCloseable {
           + "; set the target before start");
     }
     hintTarget = target;
+  }
+
+  /**
+   * Sets the gate that PAUSE and RESUME drive and that the driver's thread and stats timer run
+   * under. Only before {@link #start()}; close the gate before {@link #stop()}, so that a paused
+   * driver thread can end.
+   *
+   * @param g the run's gate
+   * @throws IllegalArgumentException if the gate is null
+   * @throws IllegalStateException if the driver was started
+   */
+  public void setVcpuGate(VcpuGate g) {
+    if (g == null) {
+      throw new IllegalArgumentException("vcpu gate must not be null");
+    }
+    if (state.get() != State.STOPPED) {
+      throw new IllegalStateException("setVcpuGate: the driver is " + state.get()
+          + "; set the gate before start");
+    }
+    gate = g;
+    if (stats != null) {
+      stats.setGate(g);
+    }
   }
 
   /**
@@ -353,18 +380,28 @@ public final class BalloonDriver implements AutoCloseable {
       if (item == null) {
         return;
       }
+      VcpuGate g = gate;
+      // process_one_work() on a vCPU: a paused guest stops here, between work items
+      g.enter();
       try {
-        if (item == WorkQueue.Item.CMD_ID) {
-          reportFreePageFunc();
-        } else {
-          updateBalloonSizeFunc();
-        }
-      } catch (RuntimeException e) {
-        counters.failures.increment();
-        LOG.warn("virtio_balloon: {} work failed", item, e);
+        runItem(item);
       } finally {
+        g.exit();
         workDone.run();
       }
+    }
+  }
+
+  private void runItem(WorkQueue.Item item) {
+    try {
+      if (item == WorkQueue.Item.CMD_ID) {
+        reportFreePageFunc();
+      } else {
+        updateBalloonSizeFunc();
+      }
+    } catch (RuntimeException e) {
+      counters.failures.increment();
+      LOG.warn("virtio_balloon: {} work failed", item, e);
     }
   }
 
@@ -425,8 +462,12 @@ public final class BalloonDriver implements AutoCloseable {
     public void onUpdate(ConfigUpdate u) {
       switch (u.kind()) {
         case CONFIG_CHANGED -> virtballoonChanged(u);
-        case PAUSE, RESUME -> LOG.debug("virtio_balloon: {} left to the migration support", u);
-        case SHUTDOWN -> quiesce();
+        case PAUSE -> gate.pause();
+        case RESUME -> gate.resume();
+        case SHUTDOWN -> {
+          quiesce();
+          gate.release("the host shut the session down");
+        }
       }
     }
 
@@ -437,6 +478,7 @@ public final class BalloonDriver implements AutoCloseable {
 
     @Override
     public void onFailed(TransportException failure) {
+      // A paused guest stays paused: the run's heartbeat tells a dead host from a broken stream.
       LOG.info("virtio_balloon: config stream broke: {}", failure.getMessage());
     }
   }

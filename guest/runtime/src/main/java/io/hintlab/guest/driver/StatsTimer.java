@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * buffer, here the driver sends on a timer, as the host polls at a fixed interval).
  *
  * <p>A failed send is counted and the timer goes on. Nothing is sent while the driver's {@code
- * stop_update} is set ({@code sending} false).
+ * stop_update} is set ({@code sending} false). Each send runs in guest mode under the run's
+ * {@link VcpuGate}, so a paused guest sends nothing until RESUME.
  *
  * <p><b>Note:</b> thread-safe; {@link #stop} is idempotent and waits for the thread at most the
  * given bound (a send in flight ends within its deadline).
@@ -37,6 +38,7 @@ final class StatsTimer {
   private final int[] tags = new int[BalloonStats.ENTRIES];
   private final long[] values = new long[BalloonStats.ENTRIES];
   private final Thread thread;
+  private volatile VcpuGate gate = VcpuGate.disabled();
 
   StatsTimer(PageAllocator allocator, DeviceClient client, Duration interval,
       DriverCounters counters, BooleanSupplier sending) {
@@ -51,6 +53,11 @@ final class StatsTimer {
     this.thread = Thread.ofPlatform().name(THREAD_NAME).daemon().unstarted(this::run);
   }
 
+  /** Sets the gate each send runs under (before {@link #start()}). */
+  void setGate(VcpuGate g) {
+    gate = g;
+  }
+
   /** Starts the thread. */
   void start() {
     thread.start();
@@ -60,7 +67,13 @@ final class StatsTimer {
     try {
       do {
         if (sending.getAsBoolean()) {
-          statsHandleRequest();
+          VcpuGate g = gate;
+          g.enter(); // the stats work runs on a vCPU: a paused guest sends nothing
+          try {
+            statsHandleRequest();
+          } finally {
+            g.exit();
+          }
         }
       } while (!stop.await(interval.toNanos(), TimeUnit.NANOSECONDS));
     } catch (InterruptedException e) {

@@ -9,6 +9,7 @@ package io.hintlab.guest.ram;
  * @param lostWrites verified pages whose stamp read as zeros
  * @param corruptPages verified pages with any other wrong content
  * @param poisonedPages pages filled with the poison value
+ * @param zeroedPages pages zeroed on allocation (init_on_alloc)
  */
-public record RamCounters(
-    long writes, long verifies, long lostWrites, long corruptPages, long poisonedPages) {}
+public record RamCounters(long writes, long verifies, long lostWrites, long corruptPages,
+    long poisonedPages, long zeroedPages) {}

@@ -8,6 +8,7 @@ import io.hintlab.guest.mm.PageAllocator;
 import io.hintlab.guest.mm.Zone;
 import java.util.BitSet;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,20 +52,46 @@ import org.slf4j.LoggerFactory;
  *       pass. Blocks are never marked PageReported (they were never isolated).
  * </ul>
  *
- * <p>Options used: order, capacity, cursor. A host that discards hinted ranges races with the
- * guest's reuse of them: that is the design's documented hazard ("it is not safe for caller to use
- * any pages on the returned block or to discard data that is put there after the function
- * returns").
+ * <p><b>Free page hinting</b> ({@link HintCommandTarget}): in Wei Wang's series the walk was the
+ * guest side of free page hinting for live migration, run when the host asks. Given a {@link
+ * HintSink} ({@link #setHintSink}, before the agent starts) the walk follows the device's command
+ * ids instead of frees, in the shape of {@code report_free_page_func()}:
+ *
+ * <table>
+ *   <caption>What a pass does under command ids</caption>
+ *   <tr><th>latest received id</th><th>action</th></tr>
+ *   <tr><td>STOP (0)</td><td>nothing</td></tr>
+ *   <tr><td>DONE (1)</td><td>nothing: the walk holds no pages, so there is nothing to give
+ *       back</td></tr>
+ *   <tr><td>the active id</td><td>nothing (a stale id: that walk ran already)</td></tr>
+ *   <tr><td>any other id</td><td>it becomes the active id; {@code send_cmd_id_start()}, the walk
+ *       with each batch hinted under the id, ended early when another id is received or the
+ *       device answers with one, then {@code send_cmd_id_stop()}</td></tr>
+ * </table>
+ *
+ * The blocks stay on the free lists: that is the point (nothing held, nothing dirtied by the
+ * hinting itself); a block allocated after its hint is written, and the migration's dirty log
+ * sends it again. A failed call ends the walk without a STOP. Hint calls count in {@link
+ * ReportingMetrics#hintRounds()} and the hinted counters, not as reported.
+ *
+ * <p>Options used: order, capacity (blocks per report or hint call), cursor. A host that discards
+ * hinted ranges races with the guest's reuse of them: that is the design's documented hazard ("it
+ * is not safe for caller to use any pages on the returned block or to discard data that is put
+ * there after the function returns").
  *
  * <p><b>Note:</b> {@link #doWork} runs only on the reporting thread; the notifier runs on
- * allocating threads under their zone lock.
+ * allocating threads under their zone lock; {@link #onCommandId} on the driver's thread, where it
+ * only records the id and requests a pass.
  */
-public final class FreeListWalkStrategy implements ReportingStrategy {
+public final class FreeListWalkStrategy implements ReportingStrategy, HintCommandTarget {
   /** The registry name. */
   public static final String NAME = "free-list-walk";
 
   /** A list walk stops after this many times the zone's block positions of its order. */
   public static final int STEP_LIMIT_FACTOR = 4;
+
+  private static final int STOP = HintAllocHoldStrategy.VIRTIO_BALLOON_CMD_ID_STOP;
+  private static final int DONE = HintAllocHoldStrategy.VIRTIO_BALLOON_CMD_ID_DONE;
 
   private static final Logger LOG = LoggerFactory.getLogger(FreeListWalkStrategy.class);
 
@@ -78,6 +105,17 @@ public final class FreeListWalkStrategy implements ReportingStrategy {
   private final long[] batchPfns;
   private final int[] batchOrders;
   private int batched;
+  // cmd_id_received_cache: written by the driver's thread, read by the pass
+  private final AtomicInteger cmdIdReceived = new AtomicInteger(STOP);
+  // cmd_id_active: written only by the pass
+  private volatile int cmdIdActive = STOP;
+  private volatile HintSink hintSink;
+  private volatile ReportingContext context;
+  private volatile boolean started;
+  /** The id of the walk in progress under the hint queue; STOP when reporting (pass only). */
+  private int walkId = STOP;
+  /** Whether a hint call of the walk in progress failed (pass only). */
+  private boolean hintFailed;
 
   /**
    * Creates the strategy for an allocator.
@@ -123,8 +161,64 @@ public final class FreeListWalkStrategy implements ReportingStrategy {
     return cursor;
   }
 
+  /** Whether the walk hints through the free page hint queue (a hint sink was set). */
+  public boolean hintsOnCommand() {
+    return hintSink != null;
+  }
+
+  /** The latest command id received ({@code cmd_id_received_cache}). */
+  public int receivedCmdId() {
+    return cmdIdReceived.get();
+  }
+
+  /** The id of the last walk started under the hint queue ({@code cmd_id_active}). */
+  public int activeCmdId() {
+    return cmdIdActive;
+  }
+
+  /**
+   * Makes the walk follow the device's command ids and hint through {@code sink} instead of
+   * reporting through the agent's sink. Only before the agent starts the strategy.
+   *
+   * @throws IllegalArgumentException if sink is null
+   * @throws IllegalStateException if a sink was set already or the strategy was started
+   */
+  @Override
+  public void setHintSink(HintSink sink) {
+    if (sink == null) {
+      throw new IllegalArgumentException("hint sink must not be null");
+    }
+    synchronized (this) {
+      if (hintSink != null) {
+        throw new IllegalStateException(NAME + ": hint sink already set");
+      }
+      if (started) {
+        throw new IllegalStateException(
+            NAME + ": setHintSink after the agent started; choose the queue before start");
+      }
+      hintSink = sink;
+    }
+  }
+
+  /** virtballoon_changed(): note the id and queue the walk; ignored when reporting. */
+  @Override
+  public void onCommandId(int cmdId) {
+    cmdIdReceived.set(cmdId);
+    ReportingContext c = context;
+    if (c != null && hintSink != null) {
+      c.request();
+    }
+  }
+
   @Override
   public void onStart(ReportingContext ctx) {
+    synchronized (this) {
+      started = true;
+    }
+    context = ctx;
+    if (hintSink != null) {
+      return; // the device's command ids start walks, not frees
+    }
     int order = reportingOrder;
     FreePageNotifier notifier =
         (zone, freedOrder) -> {
@@ -137,13 +231,65 @@ public final class FreeListWalkStrategy implements ReportingStrategy {
 
   @Override
   public void onClose() {
-    ZoneNotifiers.removeAll(zones);
+    if (hintSink == null) {
+      ZoneNotifiers.removeAll(zones);
+    }
   }
 
-  /** One walk of every list of order &gt;= the reporting order; the first failed hint ends it. */
+  /**
+   * Reporting: one walk of every list of order &gt;= the reporting order, the first failed
+   * report ends it. Hinting: what the latest command id asks for (see the class table).
+   */
   @Override
   public int doWork(ReportingContext ctx) {
+    HintSink s = hintSink;
+    if (s != null) {
+      return hintOnCommand(ctx, s);
+    }
     long before = ctx.metrics().reportedPages();
+    walk(ctx);
+    return (int) Math.min(Integer.MAX_VALUE, ctx.metrics().reportedPages() - before);
+  }
+
+  /** report_free_page_func() around the walk: start, the walk's hints, stop. */
+  private int hintOnCommand(ReportingContext ctx, HintSink s) {
+    int id = cmdIdReceived.get();
+    if (id == STOP || id == DONE || id == cmdIdActive) {
+      return 0;
+    }
+    long before = ctx.metrics().hintedPages();
+    // send_cmd_id_start() makes the received id the active one before it queues the outbuf
+    cmdIdActive = id;
+    int answer;
+    try {
+      answer = s.start(id);
+    } catch (ReportException | RuntimeException e) {
+      hintFailed(ctx, "start of walk " + id, e);
+      return 0;
+    }
+    ctx.metrics().hintRoundStarted();
+    walkId = id;
+    hintFailed = false;
+    try {
+      if (answer == id) {
+        walk(ctx);
+      }
+    } finally {
+      walkId = STOP;
+    }
+    if (!hintFailed) {
+      // send_cmd_id_stop(): also after the device moved on (a stale STOP is ignored by QEMU)
+      try {
+        s.stop();
+      } catch (ReportException | RuntimeException e) {
+        hintFailed(ctx, "stop of walk " + id, e);
+      }
+    }
+    return (int) Math.min(Integer.MAX_VALUE, ctx.metrics().hintedPages() - before);
+  }
+
+  /** Every list of order &gt;= the reporting order until one ends the walk. */
+  private void walk(ReportingContext ctx) {
     batched = 0;
     outer:
     for (Zone zone : zones) {
@@ -159,7 +305,14 @@ public final class FreeListWalkStrategy implements ReportingStrategy {
         }
       }
     }
-    return (int) Math.min(Integer.MAX_VALUE, ctx.metrics().reportedPages() - before);
+  }
+
+  /**
+   * Under the hint queue, whether the walk's id is still the latest received: a STOP, DONE or
+   * new id ends it ({@code cmd_id_active != cmd_id_received_cache} in send_free_pages()).
+   */
+  private boolean idCurrent() {
+    return walkId == STOP || cmdIdReceived.get() == walkId;
   }
 
   /**
@@ -176,6 +329,10 @@ public final class FreeListWalkStrategy implements ReportingStrategy {
     int page = MemMap.NIL;
     long steps = 0;
     while (true) {
+      if (!idCurrent()) {
+        batched = 0; // not sent: the device moved on, and nothing was taken off a list
+        return false;
+      }
       page =
           cursor == ReportingOptions.Cursor.ORIGINAL
               ? stepOriginal(ctx, zone, order, mt, page)
@@ -263,10 +420,12 @@ public final class FreeListWalkStrategy implements ReportingStrategy {
   }
 
   /**
-   * Hints the batched blocks without the zone lock. Nothing was taken off a list, so nothing is
-   * put back, whatever the outcome.
+   * Sends the batched blocks without the zone lock: reported through the agent's sink, or hinted
+   * under the walk's id. Nothing was taken off a list, so nothing is put back, whatever the
+   * outcome.
    *
-   * @return whether the host acknowledged the batch (true when the batch was empty)
+   * @return whether the walk goes on: the host acknowledged the batch, or took the hint and
+   *     still names the walk's id (true when the batch was empty)
    */
   private boolean flush(ReportingContext ctx) {
     int n = batched;
@@ -274,6 +433,11 @@ public final class FreeListWalkStrategy implements ReportingStrategy {
       return true;
     }
     batched = 0;
+    return walkId == STOP ? report(ctx, n) : hint(ctx, n);
+  }
+
+  /** The blocks through the agent's report sink. */
+  private boolean report(ReportingContext ctx, int n) {
     try {
       ctx.sink().report(batchPfns, batchOrders, n);
     } catch (ReportException e) {
@@ -293,6 +457,30 @@ public final class FreeListWalkStrategy implements ReportingStrategy {
     return true;
   }
 
+  /** The blocks through the free page hint queue under the walk's id. */
+  private boolean hint(ReportingContext ctx, int n) {
+    int answer;
+    try {
+      answer = hintSink.hint(walkId, batchPfns, batchOrders, n);
+    } catch (ReportException | RuntimeException e) {
+      hintFailed = true;
+      hintFailed(ctx, n + " blocks of walk " + walkId, e);
+      return false;
+    }
+    long pages = 0;
+    for (int i = 0; i < n; i++) {
+      pages += 1L << batchOrders[i];
+    }
+    ctx.metrics().batchHinted(n, pages, pages * pageSize);
+    // another id in the answer: the device moved on (STOP, DONE or a new round)
+    return answer == walkId;
+  }
+
+  private static void hintFailed(ReportingContext ctx, String what, Exception e) {
+    ctx.metrics().batchFailed();
+    LOG.warn("{}: {} not taken by the device: {}", NAME, what, e.getMessage());
+  }
+
   @Override
   public String toString() {
     return NAME
@@ -302,6 +490,7 @@ public final class FreeListWalkStrategy implements ReportingStrategy {
         + capacity
         + ", cursor "
         + cursor.name().toLowerCase(java.util.Locale.ROOT)
+        + (hintSink != null ? ", hint queue" : "")
         + ")";
   }
 }

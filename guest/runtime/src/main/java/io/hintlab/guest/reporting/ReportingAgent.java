@@ -48,6 +48,9 @@ import org.slf4j.LoggerFactory;
  *       {@link #lastFailure()}; the state machine goes on as if the pass had ended (an {@link
  *       Error} is rethrown after that, so the agent is never left ACTIVE).
  *   <li>After {@link #close()} no pass starts and requests do nothing.
+ *   <li>With a {@link Vcpu} ({@link #setVcpu}), a pass runs in guest mode and each report call
+ *       outside it, so a paused guest stops its reporting thread between passes and between
+ *       batches, never with a zone lock held (strategies call the sink without it).
  * </ul>
  *
  * <p><b>Note:</b> thread-safe. {@link #request()} may be called under a zone lock.
@@ -63,6 +66,29 @@ public final class ReportingAgent implements AutoCloseable {
     ACTIVE
   }
 
+  /**
+   * The vCPU the reporting thread runs on, for a guest the host can pause (live migration; {@code
+   * io.hintlab.guest.driver.VcpuGate}). A pass runs in guest mode, between {@link #enter()} and
+   * {@link #exit()}; each report call runs outside it, as a vCPU waiting for the device in a VM
+   * exit can be stopped there.
+   */
+  public interface Vcpu {
+    /** A vCPU that is never paused. */
+    Vcpu NONE = new Vcpu() {
+      @Override
+      public void enter() {}
+
+      @Override
+      public void exit() {}
+    };
+
+    /** Enters guest mode; waits (bounded) while the guest is paused. */
+    void enter();
+
+    /** Leaves guest mode. */
+    void exit();
+  }
+
   private static final Logger LOG = LoggerFactory.getLogger(ReportingAgent.class);
 
   private final AtomicReference<State> state = new AtomicReference<>(State.IDLE);
@@ -75,6 +101,8 @@ public final class ReportingAgent implements AutoCloseable {
   private final ReportingMetrics metrics = new ReportingMetrics();
   private final Runnable work = this::process;
   private final ReportingContext context = new Context();
+  private final ReportSink vcpuSink = this::reportOutsideGuest;
+  private volatile Vcpu vcpu = Vcpu.NONE;
   private volatile Throwable lastFailure;
 
   /**
@@ -146,6 +174,24 @@ public final class ReportingAgent implements AutoCloseable {
   }
 
   /**
+   * Sets the vCPU the passes run on. Only before {@link #start()}.
+   *
+   * @param v the vCPU
+   * @throws IllegalArgumentException if v is null
+   * @throws IllegalStateException if the agent was started
+   */
+  public void setVcpu(Vcpu v) {
+    if (v == null) {
+      throw new IllegalArgumentException("vcpu must not be null");
+    }
+    if (started.get()) {
+      throw new IllegalStateException("setVcpu: reporting agent " + roleName()
+          + " already started");
+    }
+    vcpu = v;
+  }
+
+  /**
    * page_reporting_register(): installs the strategy's hooks and requests the first pass, which
    * runs one delay later.
    *
@@ -187,10 +233,27 @@ public final class ReportingAgent implements AutoCloseable {
     }
   }
 
-  /** page_reporting_process(): one pass, then back to IDLE or a rerun after the delay. */
+  /**
+   * page_reporting_process() on a vCPU: the pass waits here while the guest is paused, and the
+   * vCPU leaves guest mode when the pass ends.
+   */
   private void process() {
     if (closed.get()) {
       return;
+    }
+    Vcpu v = vcpu;
+    v.enter();
+    try {
+      runPass();
+    } finally {
+      v.exit();
+    }
+  }
+
+  /** One pass, then back to IDLE or a rerun after the delay. */
+  private void runPass() {
+    if (closed.get()) {
+      return; // closed while the guest was paused
     }
     // ACTIVE lets us see whether anyone requests reporting while the pass runs
     state.set(State.ACTIVE);
@@ -208,6 +271,21 @@ public final class ReportingAgent implements AutoCloseable {
       if (!state.compareAndSet(State.ACTIVE, State.IDLE)) {
         scheduleWork();
       }
+    }
+  }
+
+  /**
+   * The driver's report callback as a vCPU makes it: outside guest mode while the device holds
+   * the batch (virtqueue_kick() and the wait for the used buffer are a VM exit), where a pause
+   * can stop the thread; guest mode again before the strategy goes on.
+   */
+  private void reportOutsideGuest(long[] pfns, int[] orders, int n) throws ReportException {
+    Vcpu v = vcpu;
+    v.exit();
+    try {
+      sink.report(pfns, orders, n);
+    } finally {
+      v.enter();
     }
   }
 
@@ -242,7 +320,7 @@ public final class ReportingAgent implements AutoCloseable {
 
     @Override
     public ReportSink sink() {
-      return sink;
+      return vcpuSink;
     }
 
     @Override

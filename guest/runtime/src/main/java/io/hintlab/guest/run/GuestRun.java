@@ -10,12 +10,15 @@ import io.hintlab.guest.driver.BalloonDriver;
 import io.hintlab.guest.driver.DeviceHintSink;
 import io.hintlab.guest.driver.DriverMetrics;
 import io.hintlab.guest.driver.DriverOptions;
+import io.hintlab.guest.driver.VcpuGate;
 import io.hintlab.guest.mm.Geometry;
 import io.hintlab.guest.mm.InvariantChecker;
 import io.hintlab.guest.mm.MmConfig;
 import io.hintlab.guest.mm.PageAllocator;
 import io.hintlab.guest.mm.PageCopier;
+import io.hintlab.guest.mm.PageInitializer;
 import io.hintlab.guest.ram.GuestRam;
+import io.hintlab.guest.reporting.FreeListWalkStrategy;
 import io.hintlab.guest.reporting.HintCommandTarget;
 import io.hintlab.guest.reporting.ReportingAgent;
 import io.hintlab.guest.reporting.ReportingMetrics;
@@ -27,6 +30,7 @@ import io.hintlab.guest.transport.Connector;
 import io.hintlab.guest.transport.DeviceClient;
 import io.hintlab.guest.transport.DeviceSession;
 import io.hintlab.guest.transport.DriverWishes;
+import io.hintlab.guest.transport.GuestAddress;
 import io.hintlab.guest.transport.GuestChannel;
 import io.hintlab.guest.transport.TransportException;
 import io.hintlab.guest.transport.VirtioBalloon;
@@ -36,6 +40,7 @@ import io.hintlab.guest.workload.Workloads;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,11 +52,13 @@ import org.slf4j.LoggerFactory;
  * <p>In order: connect with the {@link Connector} and its reconnect policy; attach with the
  * model's page size and the RAM size of the model's pfn range, negotiating as the Linux driver
  * does: PAGE_REPORTING for a strategy that reports, FREE_PAGE_HINT instead for one driven by
- * command ids ({@link HintCommandTarget}), each required, STATS_VQ ({@link
+ * command ids ({@link HintCommandTarget}: hint-alloc-hold, and free-list-walk with {@link
+ * RunOptions#hintQueue()}), each required, STATS_VQ ({@link
  * RunOptions#statsInterval()}) and DEFLATE_ON_OOM ({@link RunOptions#deflateOnOom()}) when the
  * device offers them, PAGE_POISON with {@link RunOptions#poison()}; map the session's RAM; build
  * the allocator; put the workload's pages in that RAM through {@link RamPages} (also the
- * allocator's page copier, so migrated pages are re-stamped at their new pfn); start the heartbeat
+ * allocator's page copier, so migrated pages are re-stamped at their new pfn), with {@link
+ * RunOptions#initOnAlloc()} zeroing every allocated block there; start the heartbeat
  * and the reporting agent, whose sink is the {@link DeviceClient} (a hinting strategy gets the
  * free page queue, {@link DeviceHintSink}, and the driver's command ids), then the {@link
  * BalloonDriver}; run rounds of the workload; stop the agent, then the driver (which deflates the
@@ -73,17 +80,29 @@ import org.slf4j.LoggerFactory;
  * RAM that the workload's pages are not in), ends the run with the connector's message as {@link
  * RunSummary#failure()}.
  *
+ * <p><b>Pause.</b> The host stops the guest for live migration with PAUSE and RESUME on the
+ * config stream; the {@link VcpuGate} stops every thread that writes the RAM or changes the
+ * allocator at a safe point: this method's thread after each workload step and between idle
+ * ticks, the reporting agent between passes and batches, the driver's thread between work items,
+ * the stats timer between sends. Then it answers with the pages the workload holds ({@link
+ * RamPages#ownedBitmap()}) and the lost writes. A pause ends with RESUME, when the host is lost
+ * for good (a failed heartbeat wakes this method's thread, which asks the {@link Connector} while
+ * the others stay stopped), at a SHUTDOWN, or at the run's end.
+ *
  * <p>Threads: this method's thread drives the workload and the connector; the reporting agent
  * runs on a daemon thread named after the strategy, the balloon driver on {@value
  * BalloonDriver#THREAD_NAME} (and its stats timer), the heartbeat on {@code hintlab-heartbeat};
- * all are stopped and joined, bounded, before this method returns.
+ * the gate on {@value VcpuGate#THREAD_NAME}; all are stopped and joined, bounded, before this
+ * method returns.
  */
 public final class GuestRun {
   private static final Logger LOG = LoggerFactory.getLogger(GuestRun.class);
   private static final long TICK_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final RunOptions opts;
+  private final Function<GuestAddress, GuestChannel> channels;
   private final HostWatch watch = new HostWatch();
+  private volatile VcpuGate gate = VcpuGate.disabled();
   private Connector connector;
   private BalloonDriver driver;
   private boolean timed;
@@ -111,7 +130,18 @@ public final class GuestRun {
    * @param opts what to run
    */
   public GuestRun(RunOptions opts) {
+    this(opts, GuestChannel::open);
+  }
+
+  /**
+   * A run whose channel to the host comes from {@code channels} (tests: an in-process host).
+   *
+   * @param opts what to run
+   * @param channels opens the channel to {@link RunOptions#host()}
+   */
+  GuestRun(RunOptions opts, Function<GuestAddress, GuestChannel> channels) {
     this.opts = opts;
+    this.channels = channels;
   }
 
   /**
@@ -169,8 +199,8 @@ public final class GuestRun {
     // Bad workload arguments and strategy options fail here, before anything is attached.
     boolean hinting;
     try {
-      hinting = ReportingStrategies.create(opts.strategy(), pa, opts.reporting())
-          instanceof HintCommandTarget;
+      hinting = usesHintQueue(ReportingStrategies.create(opts.strategy(), pa, opts.reporting()),
+          opts.hintQueue());
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("--strategy " + opts.strategy() + ": " + e.getMessage(),
           e);
@@ -187,7 +217,7 @@ public final class GuestRun {
     DriverWishes wishes = wishes(opts, hinting);
     AttachSpec spec = new AttachSpec(opts.guestName(), ramBytes(cfg), (int) geo.pageSize(),
         geo.maxPageOrder(), wishes);
-    try (GuestChannel channel = GuestChannel.open(opts.host());
+    try (GuestChannel channel = channels.apply(opts.host());
         Connector conn = new Connector(channel, spec, opts.deadlines(), opts.reconnect())) {
       connector = conn;
       DeviceClient client;
@@ -208,9 +238,40 @@ public final class GuestRun {
         pages.ram = session.has(VIRTIO_BALLOON_F_PAGE_POISON)
             ? RamPages.poisoning(ram, session.features().poisonVal())
             : RamPages.of(ram);
-        return attached(t0, pa, w, pages.ram, client, session, ram);
+        pa.setPageInitializer(initOnAlloc(opts, ram));
+        try {
+          return attached(t0, pa, w, pages.ram, client, session, ram);
+        } finally {
+          pa.setPageInitializer(null); // the RAM is unmapped next
+        }
       }
     }
+  }
+
+  /**
+   * Whether the strategy hints through the free page hint queue under the device's command ids:
+   * hint-alloc-hold always (it has no other queue), free-list-walk when the user chose it (it can
+   * use either), the reporting strategies never.
+   *
+   * @param strategy the strategy
+   * @param hintQueue {@link RunOptions#hintQueue()}
+   * @return true for the hint queue, false for the reporting queue
+   */
+  static boolean usesHintQueue(ReportingStrategy strategy, boolean hintQueue) {
+    if (strategy instanceof FreeListWalkStrategy) {
+      return hintQueue;
+    }
+    return strategy instanceof HintCommandTarget;
+  }
+
+  /**
+   * init_on_alloc: with {@link RunOptions#initOnAlloc()}, post_alloc_hook()'s
+   * kernel_init_pages() zeroes each allocated block in {@code ram} (dirtying it); otherwise
+   * nothing.
+   */
+  static PageInitializer initOnAlloc(RunOptions opts, GuestRam ram) {
+    return opts.initOnAlloc() ? (pfn, order) -> ram.zeroPages(pfn, 1L << order)
+        : PageInitializer.NONE;
   }
 
   /**
@@ -228,7 +289,8 @@ public final class GuestRun {
   private String missingFeature(DeviceSession session, boolean hinting, String target) {
     if (hinting && !session.has(VIRTIO_BALLOON_F_FREE_PAGE_HINT)) {
       return "host " + target + " did not negotiate free page hinting (FREE_PAGE_HINT), which"
-          + " strategy " + opts.strategy() + " needs (" + session.features() + ")";
+          + " strategy " + opts.strategy() + (opts.hintQueue() ? " with --hint-queue" : "")
+          + " needs (" + session.features() + ")";
     }
     if (!hinting && !session.has(VIRTIO_BALLOON_F_PAGE_REPORTING)) {
       return "host " + target + " did not negotiate free page reporting (PAGE_REPORTING), which"
@@ -251,7 +313,7 @@ public final class GuestRun {
   private RunSummary early(long t0, String failure) {
     return new RunSummary(opts.host().toString(), opts.strategy(), opts.workload(), opts.seed(),
         opts.memoryBytes(), seconds(t0), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "", reconnects,
-        DriverMetrics.NONE, false, failure);
+        DriverMetrics.NONE, 0, 0, 0, 0, false, failure);
   }
 
   private RunSummary attached(long t0, PageAllocator pa, Workload w, RamPages pages,
@@ -263,17 +325,27 @@ public final class GuestRun {
     ReportingStrategy strategy = ReportingStrategies.create(opts.strategy(), pa, ro);
     String failure;
     ReportingMetrics metrics;
-    client.startHeartbeat(watch::failed);
-    // Closed in reverse order: the agent (page_reporting_unregister()), then the driver
-    // (remove_common(): the balloon is deflated), as virtballoon_remove() does.
+    VcpuGate g = new VcpuGate(() -> answerPaused(client, pages, ram));
+    if (timed) {
+      g.setRunEnd(deadlineNanos);
+    }
+    gate = g;
+    client.startHeartbeat(this::hostFailed);
+    // Closed in reverse order: the gate (parked threads go on), the agent
+    // (page_reporting_unregister()), then the driver (remove_common(): the balloon is deflated),
+    // as virtballoon_remove() does.
     try (BalloonDriver drv = new BalloonDriver(pa, client, driverOptions(session, ram));
-        ReportingAgent agent = ReportingAgent.onThread(strategy, client, ro)) {
+        ReportingAgent agent = ReportingAgent.onThread(strategy, client, ro);
+        g) {
       driver = drv;
-      if (strategy instanceof HintCommandTarget t) {
-        t.setHintSink(new DeviceHintSink(client));
+      drv.setVcpuGate(g);
+      agent.setVcpu(g);
+      if (usesHintQueue(strategy, opts.hintQueue()) && strategy instanceof HintCommandTarget t) {
+        t.setHintSink(new DeviceHintSink(client, g));
         drv.setHintTarget(t);
       }
       metrics = agent.metrics();
+      g.start();
       agent.start();
       failure = startDriver(drv);
       if (failure == null) {
@@ -297,8 +369,36 @@ public final class GuestRun {
         metrics.failedBatches(), metrics.passes(), metrics.hintRounds(), metrics.hintedPages(),
         ram.writes(), ram.verifies(),
         pages.migratedPages(), ram.lostWrites(), ram.corruptPages(), violations.size(),
-        violations.isEmpty() ? "" : violations.get(0), reconnects, driver.metrics(), detached,
+        violations.isEmpty() ? "" : violations.get(0), reconnects, driver.metrics(),
+        ram.zeroedPages(), g.pausedCount(), g.pausedMillis(), g.lastOwnedPages(), detached,
         failure);
+  }
+
+  /**
+   * The Paused answer, on the gate's thread with every vCPU stopped: the pages the workload
+   * holds and the lost writes so far.
+   */
+  private static long answerPaused(DeviceClient client, RamPages pages, GuestRam ram)
+      throws TransportException {
+    byte[] owned = pages.ownedBitmap();
+    long ownedPages = pages.heldPages();
+    long lost = ram.lostWrites();
+    client.paused(owned, lost);
+    LOG.info("guest run: paused; answered with {} owned pages and {} lost writes", ownedPages,
+        lost);
+    return ownedPages;
+  }
+
+  /**
+   * A failed heartbeat (heartbeat thread): the control thread reconnects, also while it is
+   * parked by a pause (nudged awake).
+   */
+  private void hostFailed(TransportException e) {
+    if (e.reason() == TransportException.Reason.CANCELLED) {
+      return; // our own close
+    }
+    watch.failed(e);
+    gate.nudge();
   }
 
   /**
@@ -326,10 +426,14 @@ public final class GuestRun {
     }
   }
 
-  /** The rounds of the workload; the failure for the summary if the host was lost. */
+  /**
+   * The rounds of the workload, in guest mode (this thread is a vCPU); the failure for the
+   * summary if the host was lost.
+   */
   private String runRounds(PageAllocator pa, Workload w) {
     w.setStepHook(this::checkpoint);
     try {
+      enterGuest(); // in guest mode from here on, also when it throws HostLost
       do {
         rounds++;
         try {
@@ -347,6 +451,7 @@ public final class GuestRun {
       return e.getMessage();
     } finally {
       w.setStepHook(null);
+      gate.exit();
     }
     return null;
   }
@@ -365,7 +470,15 @@ public final class GuestRun {
         return;
       }
       long until = Math.min(end - now, nextTick - now);
-      if (watch.await(until)) {
+      boolean failed;
+      // An idle vCPU is halted: out of guest mode while it waits, stopped there by a pause.
+      gate.exit();
+      try {
+        failed = watch.await(until);
+      } finally {
+        enterGuest();
+      }
+      if (failed) {
         checkpoint();
         continue;
       }
@@ -378,28 +491,72 @@ public final class GuestRun {
   }
 
   /**
-   * The control thread's check between allocator calls: the run's end, and a host that went away
-   * (reconnect or give up, as the policy says).
+   * The control thread's safe point between allocator calls: a pause (parked here until it
+   * ends), the run's end, and a host that went away (reconnect or give up, as the policy says).
    */
   private void checkpoint() {
+    VcpuGate g = gate;
+    if (!g.checkpoint(watch::isFlagged)) {
+      enterGuest(); // woken while paused because the host failed: ask the connector first
+    }
+    if (g.overran()) {
+      throw new HostLost("host " + opts.host() + " kept the guest paused longer than "
+          + g.maxPause() + "; the run stops");
+    }
     TransportException cause = watch.flagged ? watch.take() : null;
     if (cause != null) {
-      try {
-        Connector.Connection c = connector.reconnect(cause);
-        if (!c.resumed()) {
-          throw new HostLost("host " + opts.host() + " lost the session; the new session has"
-              + " new, empty RAM without the workload's pages, so the run stops");
-        }
-        reconnects++;
-        LOG.info("guest run: session resumed after {} attempt(s)", c.attempts());
-      } catch (TransportException e) {
-        throw new HostLost(e.getMessage());
-      }
-      rewatch();
+      // Locking: out of guest mode for the reconnect, whose backoff waits are a halt.
+      g.exit();
+      reconnectOutsideGuest(cause);
+      enterGuest();
     }
     if (timed && System.nanoTime() - deadlineNanos >= 0) {
       throw new TimeUp();
     }
+  }
+
+  /**
+   * Enters guest mode. While the guest is paused a failed heartbeat wakes this thread, which
+   * then asks the connector, still out of guest mode and with the other vCPUs parked: a resumed
+   * session stays paused (the host still holds it stopped), a host lost for good ends the pause.
+   */
+  private void enterGuest() {
+    VcpuGate g = gate;
+    while (!g.enter(watch::isFlagged)) {
+      TransportException cause = watch.take();
+      if (cause != null) {
+        reconnectOutsideGuest(cause);
+      }
+    }
+  }
+
+  /**
+   * Reconnects after {@code cause}, out of guest mode. A host lost for good releases a pause (no
+   * RESUME can come from it) and this thread enters guest mode before the run ends.
+   */
+  private void reconnectOutsideGuest(TransportException cause) {
+    try {
+      reconnect(cause);
+    } catch (HostLost e) {
+      gate.release("the host is lost: " + e.getMessage());
+      gate.enter();
+      throw e;
+    }
+  }
+
+  private void reconnect(TransportException cause) {
+    try {
+      Connector.Connection c = connector.reconnect(cause);
+      if (!c.resumed()) {
+        throw new HostLost("host " + opts.host() + " lost the session; the new session has"
+            + " new, empty RAM without the workload's pages, so the run stops");
+      }
+      reconnects++;
+      LOG.info("guest run: session resumed after {} attempt(s)", c.attempts());
+    } catch (TransportException e) {
+      throw new HostLost(e.getMessage());
+    }
+    rewatch();
   }
 
   /** A resumed session: its config stream broke with the host, so the driver opens a new one. */
@@ -451,14 +608,15 @@ public final class GuestRun {
     volatile boolean flagged;
 
     synchronized void failed(TransportException e) {
-      if (e.reason() == TransportException.Reason.CANCELLED) {
-        return; // our own close
-      }
       if (pending == null) {
         pending = e;
       }
       flagged = true;
       notifyAll();
+    }
+
+    boolean isFlagged() {
+      return flagged;
     }
 
     synchronized TransportException take() {

@@ -142,4 +142,25 @@ public final class RamPages implements PageWriter, PageCopier {
   public long heldPages() {
     return Arrays.stream(generationOf).filter(g -> g != 0).count();
   }
+
+  /**
+   * The pages that hold data the guest will read back, for the Paused answer (device.proto
+   * {@code PausedRequest.owned_bitmap}): each page the workload wrote and has not verified for a
+   * free since, wherever a migration moved it. One bit per pfn, bit {@code pfn & 63} of the
+   * little-endian 64-bit word {@code pfn >> 6}, which is bit {@code pfn & 7} of byte {@code pfn
+   * >> 3}; whole words, as the dirty log. Call it with the writers stopped (the vCPU gate's
+   * answer): it reads the per-pfn generations without a lock.
+   *
+   * @return the bitmap
+   */
+  public byte[] ownedBitmap() {
+    int n = generationOf.length;
+    byte[] out = new byte[(int) GuestRam.dirtyLogBytes(n)];
+    for (int p = 0; p < n; p++) {
+      if (generationOf[p] != 0) {
+        out[p >>> 3] |= (byte) (1 << (p & 7));
+      }
+    }
+    return out;
+  }
 }

@@ -1,5 +1,7 @@
 package io.hintlab.guest.run;
 
+import io.hintlab.guest.reporting.FreeListWalkStrategy;
+import io.hintlab.guest.reporting.HintAllocHoldStrategy;
 import io.hintlab.guest.reporting.ReportingOptions;
 import io.hintlab.guest.transport.CallDeadlines;
 import io.hintlab.guest.transport.GuestAddress;
@@ -32,6 +34,10 @@ import java.time.Duration;
  *     not negotiated
  * @param deflateOnOom negotiate DEFLATE_ON_OOM when the device offers it (the balloon gives pages
  *     back before an allocation fails)
+ * @param initOnAlloc init_on_alloc=1: every allocated block is zeroed in the RAM, which dirties
+ *     it (workload pages, balloon pages, the blocks a hinting strategy holds)
+ * @param hintQueue free-list-walk only: hint through the free page hint queue under the device's
+ *     command ids (negotiating FREE_PAGE_HINT) instead of reporting
  * @param reconnect what to do when the host goes away
  * @param deadlines the deadline of every call to the host
  */
@@ -51,6 +57,8 @@ public record RunOptions(
     boolean poison,
     Duration statsInterval,
     boolean deflateOnOom,
+    boolean initOnAlloc,
+    boolean hintQueue,
     ReconnectPolicy reconnect,
     CallDeadlines deadlines) {
 
@@ -79,6 +87,11 @@ public record RunOptions(
     }
     if (statsInterval.isNegative()) {
       throw new IllegalArgumentException("statsInterval must be >= 0, got " + statsInterval);
+    }
+    if (hintQueue && !strategy.equals(FreeListWalkStrategy.NAME)) {
+      throw new IllegalArgumentException("hintQueue is for " + FreeListWalkStrategy.NAME
+          + " only (" + HintAllocHoldStrategy.NAME + " always hints through the free page hint"
+          + " queue), not " + strategy);
     }
   }
 }

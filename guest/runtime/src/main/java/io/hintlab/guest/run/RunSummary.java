@@ -32,6 +32,10 @@ import java.util.Optional;
  * @param reconnects sessions resumed after the host went away
  * @param balloon what the balloon driver did (pages in 4 KiB units; the balloon is empty at the
  *     end, the driver having deflated it before the detach)
+ * @param initOnAllocPages pages zeroed (and dirtied) on allocation with init_on_alloc
+ * @param pausedCount pauses the host took the guest's Paused answer to
+ * @param pausedMillis time the vCPUs were stopped, over every pause
+ * @param pausedOwnedPages owned pages in the last Paused answer the host took
  * @param detached whether the host was told of the detach
  * @param failure why the run stopped early (host loss), or null
  */
@@ -58,6 +62,10 @@ public record RunSummary(
     String firstViolation,
     long reconnects,
     DriverMetrics balloon,
+    long initOnAllocPages,
+    long pausedCount,
+    long pausedMillis,
+    long pausedOwnedPages,
     boolean detached,
     String failure) {
 
@@ -137,6 +145,10 @@ public record RunSummary(
     m.put("stats_sent", balloon.statsSent());
     m.put("balloon_failures", balloon.failures());
     m.put("out_of_puff", balloon.outOfPuff());
+    m.put("init_on_alloc_pages", initOnAllocPages);
+    m.put("paused_count", pausedCount);
+    m.put("paused_ms_total", pausedMillis);
+    m.put("paused_owned_pages", pausedOwnedPages);
     m.put("detached", detached);
     m.put("failure", failure == null ? "" : failure);
     return m;

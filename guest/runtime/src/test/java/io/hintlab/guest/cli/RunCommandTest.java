@@ -136,6 +136,37 @@ class RunCommandTest {
   }
 
   @Test
+  void shouldZeroOnAllocationByDefaultAsDebiansKernelsDo() throws Exception {
+    String host = "unix:" + dir.resolve("h.sock");
+    assertTrue(options("--host", host).initOnAlloc());
+    assertFalse(options("--host", host, "--no-init-on-alloc").initOnAlloc());
+    assertFalse(options("--host", host).hintQueue());
+  }
+
+  @Test
+  void shouldPutFreeListWalkOnTheHintQueueWithNoDelayUnlessOneIsSet() throws Exception {
+    String host = "unix:" + dir.resolve("h.sock");
+    RunOptions o = options("--host", host, "--strategy", "free-list-walk", "--hint-queue");
+    assertTrue(o.hintQueue());
+    assertEquals(Duration.ZERO, o.reporting().delay());
+    assertEquals(Duration.ofMillis(70), options("--host", host, "--strategy", "free-list-walk",
+        "--hint-queue", "--delay", "70ms").reporting().delay());
+    assertEquals(ReportingOptions.PAGE_REPORTING_DELAY,
+        options("--host", host, "--strategy", "free-list-walk").reporting().delay());
+  }
+
+  @ParameterizedTest(name = "--strategy {0}")
+  @CsvSource({"page-reporting", "hint-alloc-hold", "bitmap-hinting", "isolate-report"})
+  void hintQueueWithAnotherStrategyIsExitCodeTwoNamingIt(String strategy) {
+    Cli.Run r = Cli.run("run", "--host", "unix:" + dir.resolve("absent.sock"),
+        "--exit-on-host-loss", "--memory", "128M", "--strategy", strategy, "--hint-queue");
+    assertEquals(2, r.code(), r.err());
+    assertEquals("", r.out());
+    assertEquals("hintlab guest run: --hint-queue is for free-list-walk only (hint-alloc-hold"
+        + " always hints through the free page hint queue), not " + strategy, r.err().strip());
+  }
+
+  @Test
   void helpShouldExplainTheBalloonOptions() {
     Cli.Run r = Cli.run("run", "--help");
     assertEquals(0, r.code(), r.err());
@@ -143,6 +174,8 @@ class RunCommandTest {
     assertTrue(r.out().contains("--[no-]deflate-on-oom"), r.out());
     assertTrue(r.out().contains("hint-alloc-hold"), r.out());
     assertTrue(r.out().contains("balloon"), r.out());
+    assertTrue(r.out().contains("--[no-]init-on-alloc"), r.out());
+    assertTrue(r.out().contains("--hint-queue"), r.out());
   }
 
   private static RunOptions options(String... args) throws Exception {

@@ -16,6 +16,8 @@ import io.hintlab.proto.v1.HeartbeatAck;
 import io.hintlab.proto.v1.HeartbeatRequest;
 import io.hintlab.proto.v1.HintRequest;
 import io.hintlab.proto.v1.HintResponse;
+import io.hintlab.proto.v1.PausedAck;
+import io.hintlab.proto.v1.PausedRequest;
 import io.hintlab.proto.v1.PfnAck;
 import io.hintlab.proto.v1.PfnArray;
 import io.hintlab.proto.v1.StatsAck;
@@ -28,6 +30,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -35,7 +38,8 @@ import java.util.function.Consumer;
  * fake: the balloon queues behave as the host's do (the ballooned set, actual derived from it, a
  * config event pushed after every inflate and deflate), every queue call is recorded in order, and
  * a script can fail or hang any call. Hooks run inside the inflate and deflate handlers, before
- * the answer, so a test can look at the guest while the host is being told.
+ * the answer, so a test can look at the guest while the host is being told. Paused answers and
+ * heartbeats are recorded (the heartbeat is a clock that runs whatever the guest's vCPUs do).
  *
  * <p>Thread-safe; {@link #onChange} is run after every call and event (the fixture's condition).
  */
@@ -56,6 +60,8 @@ final class FakeDevice extends BalloonDeviceGrpc.BalloonDeviceImplBase {
   final List<Call> calls = new CopyOnWriteArrayList<>();
   final List<StatsRequest> stats = new CopyOnWriteArrayList<>();
   final List<HintRequest> hints = new CopyOnWriteArrayList<>();
+  final List<PausedRequest> paused = new CopyOnWriteArrayList<>();
+  final AtomicLong heartbeats = new AtomicLong();
   volatile long features = ALL_FEATURES;
   volatile Consumer<long[]> onInflate = p -> {};
   volatile Consumer<long[]> onDeflate = p -> {};
@@ -242,8 +248,17 @@ final class FakeDevice extends BalloonDeviceGrpc.BalloonDeviceImplBase {
   }
 
   @Override
+  public void paused(PausedRequest req, StreamObserver<PausedAck> out) {
+    paused.add(req);
+    answer(out, PausedAck.getDefaultInstance());
+    onChange.run();
+  }
+
+  @Override
   public void heartbeat(HeartbeatRequest req, StreamObserver<HeartbeatAck> out) {
+    heartbeats.incrementAndGet();
     answer(out, HeartbeatAck.getDefaultInstance());
+    onChange.run();
   }
 
   @Override

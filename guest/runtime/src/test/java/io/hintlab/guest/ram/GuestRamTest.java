@@ -149,7 +149,8 @@ class GuestRamTest {
             "seed " + seed + " pfn " + pfns[i]);
       }
       int rewritten = (pfns.length + 1) / 2;
-      assertEquals(new RamCounters(pfns.length + rewritten, pfns.length + rewritten, 0, 0, 0),
+      assertEquals(
+          new RamCounters(pfns.length + rewritten, pfns.length + rewritten, 0, 0, 0, 0),
           ram.counters(), "seed " + seed);
     }
   }
@@ -512,6 +513,63 @@ class GuestRamTest {
     }
   }
 
+  /** The host's fetch-and-clear of every dirty-log word (a migration's bitmap sync). */
+  private static void clearDirty(Path log) throws IOException {
+    try (Arena arena = Arena.ofConfined();
+        FileChannel ch = FileChannel.open(log, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      MemorySegment seg = ch.map(FileChannel.MapMode.READ_WRITE, 0, ch.size(), arena);
+      for (long off = 0; off < seg.byteSize(); off += 8) {
+        long unused = (long) WORD.getAndSet(seg, off, 0L);
+      }
+    }
+  }
+
+  /**
+   * init_on_alloc's zeroing: seeded ranges of every alignment and length (word-crossing, whole
+   * words, the partial last word) read back as zeros, exactly their pages become dirty (read as
+   * the host reads the log), and the stamped pages around them are untouched.
+   */
+  @ParameterizedTest(name = "seed {0}")
+  @ValueSource(longs = {31, 32, 33, 34})
+  void shouldZeroPagesAndDirtyExactlyThemWordByWord(long seed) throws IOException {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    HostFiles f = hostFiles("zero", PAGES);
+    try (GuestRam ram = map(f, PAGES, GuestRam.Options.DEFAULTS)) {
+      for (long pfn = 0; pfn < PAGES; pfn++) {
+        ram.writePage(pfn, owner(pfn), 3);
+      }
+      clearDirty(f.log());
+      BitSet zeroed = new BitSet();
+      long total = 0;
+      long[][] ranges = {{0, 64}, {PAGES - 40, 40}, {63, 2}, {128, 1}};
+      for (long[] r : ranges) {
+        ram.zeroPages(r[0], r[1]);
+        zeroed.set((int) r[0], (int) (r[0] + r[1]));
+        total += r[1];
+      }
+      for (int i = 0; i < 6; i++) {
+        long n = 1 + rnd.nextLong(200);
+        long pfn = rnd.nextLong(PAGES - n + 1);
+        ram.zeroPages(pfn, n);
+        zeroed.set((int) pfn, (int) (pfn + n));
+        total += n;
+      }
+      ram.zeroPages(500, 0); // an empty range: nothing
+      String at = "seed " + seed;
+      assertEquals(zeroed, dirtyBits(f.log()), at + ": exactly the zeroed pages are dirty");
+      for (long pfn = 0; pfn < PAGES; pfn++) {
+        if (zeroed.get((int) pfn)) {
+          assertArrayEquals(new byte[PAGE], readPage(f.ram(), pfn), at + " pfn " + pfn);
+        } else {
+          assertEquals(PageCheck.OK, ram.verifyPage(pfn, owner(pfn), 3), at + " pfn " + pfn);
+        }
+      }
+      assertEquals(total, ram.zeroedPages(), at + ": every zeroed page counted");
+      assertEquals(total, ram.counters().zeroedPages(), at);
+      assertEquals(0, ram.lostWrites() + ram.corruptPages(), at);
+    }
+  }
+
   @Test
   void shouldMapAMemfdThroughProcFd() throws IOException {
     long pages = 256;
@@ -611,7 +669,11 @@ class GuestRamTest {
       assertThrows(IllegalArgumentException.class, () -> ram.writePage(-1, 1, 1));
       assertThrows(IllegalArgumentException.class, () -> ram.verifyPage(64, 1, 1));
       assertThrows(IllegalArgumentException.class, () -> ram.poisonPages(60, 5, 1));
-      assertEquals(new RamCounters(0, 0, 0, 0, 0), ram.counters(), "refused calls count nothing");
+      assertMentions(assertThrows(IllegalArgumentException.class, () -> ram.zeroPages(60, 5)),
+          "[60, +5)", "[0, 64)");
+      assertThrows(IllegalArgumentException.class, () -> ram.zeroPages(-1, 1));
+      assertEquals(new RamCounters(0, 0, 0, 0, 0, 0), ram.counters(),
+          "refused calls count nothing");
     }
   }
 

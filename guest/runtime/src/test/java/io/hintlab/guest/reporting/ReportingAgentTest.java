@@ -366,4 +366,89 @@ class ReportingAgentTest {
     assertTrue(a.metrics().passes() >= 1);
     assertEquals(a.metrics().scheduled(), a.metrics().passes(), "each scheduled pass ran");
   }
+
+  // ---------------------------------------------------------------- the vCPU (live migration)
+
+  /** A vCPU that records its calls and checks they alternate, starting outside guest mode. */
+  private static final class RecordingVcpu implements ReportingAgent.Vcpu {
+    final List<String> events;
+    boolean inGuest;
+
+    RecordingVcpu(List<String> events) {
+      this.events = events;
+    }
+
+    @Override
+    public void enter() {
+      assertTrue(!inGuest, "enter while in guest mode: " + events);
+      inGuest = true;
+      events.add("enter");
+    }
+
+    @Override
+    public void exit() {
+      assertTrue(inGuest, "exit outside guest mode: " + events);
+      inGuest = false;
+      events.add("exit");
+    }
+  }
+
+  @Test
+  void passesRunInGuestModeAndEveryReportCallOutsideIt() {
+    List<String> events = new ArrayList<>();
+    RecordingVcpu vcpu = new RecordingVcpu(events);
+    ScriptedStrategy s = new ScriptedStrategy();
+    s.duringPass = ctx -> {
+      assertTrue(vcpu.inGuest, "the pass runs in guest mode");
+      for (int batch = 0; batch < 2; batch++) {
+        try {
+          ctx.sink().report(new long[] {batch}, new int[] {0}, 1);
+        } catch (ReportException e) {
+          throw new AssertionError(e);
+        }
+        assertTrue(vcpu.inGuest, "back in guest mode after the report call");
+      }
+    };
+    ReportSink sink = (pfns, orders, n) -> {
+      assertTrue(!vcpu.inGuest, "the report call runs outside guest mode");
+      events.add("report " + pfns[0]);
+    };
+    ReportingAgent a = new ReportingAgent(s, sink, DELAY, clock);
+    s.agent = a;
+    agents.add(a);
+    a.setVcpu(vcpu);
+    a.start();
+    clock.advance(DELAY);
+    assertEquals(List.of("enter", "exit", "report 0", "enter", "exit", "report 1", "enter",
+        "exit"), events);
+    assertEquals(1, a.metrics().passes());
+  }
+
+  @Test
+  void aPassThatFailsStillLeavesGuestMode() {
+    List<String> events = new ArrayList<>();
+    RecordingVcpu vcpu = new RecordingVcpu(events);
+    ScriptedStrategy s = new ScriptedStrategy();
+    s.duringPass = ctx -> {
+      throw new IllegalStateException("strategy bug");
+    };
+    ReportingAgent a = agent(s, DELAY);
+    a.setVcpu(vcpu);
+    a.start();
+    clock.advance(DELAY);
+    assertEquals(List.of("enter", "exit"), events);
+    assertEquals(1, a.metrics().passErrors());
+  }
+
+  @Test
+  void theVcpuIsSetOnceBeforeStart() {
+    ScriptedStrategy s = new ScriptedStrategy();
+    ReportingAgent a = agent(s, DELAY);
+    assertEquals("vcpu must not be null",
+        assertThrows(IllegalArgumentException.class, () -> a.setVcpu(null)).getMessage());
+    a.start();
+    assertEquals("setVcpu: reporting agent scripted already started",
+        assertThrows(IllegalStateException.class,
+            () -> a.setVcpu(ReportingAgent.Vcpu.NONE)).getMessage());
+  }
 }
