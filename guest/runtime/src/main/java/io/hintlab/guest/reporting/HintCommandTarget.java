@@ -5,6 +5,10 @@ package io.hintlab.guest.reporting;
  * driver's {@code virtballoon_changed()} sees a new {@code free_page_hint_cmd_id} in the config
  * space and queues {@code report_free_page_work}. The run wires a target to the driver's config
  * listener and to a {@link HintSink} (the device's free page queue) before the agent starts.
+ *
+ * <p>Implemented by {@link HintAllocHoldStrategy} (blocks allocated and held until DONE) and by
+ * {@link FreeListWalkStrategy} when the run puts it on the hint queue (blocks left on the free
+ * lists, nothing held).
  */
 public interface HintCommandTarget {
   /**

@@ -28,7 +28,9 @@ import java.util.Map;
  *       gives them back early under pressure; no delay (queue_work())</td></tr>
  *   <tr><td>{@value FreeListWalkStrategy#NAME}</td>
  *       <td>the report_unused_page_block() iterator (Wei Wang, v12, 2017): hints without taking,
- *       original or progressing cursor</td></tr>
+ *       original or progressing cursor; through the reporting queue after frees, or (guest run
+ *       {@code --hint-queue}) through the free page hint queue under the device's command
+ *       ids</td></tr>
  * </table>
  */
 public final class ReportingStrategies {
