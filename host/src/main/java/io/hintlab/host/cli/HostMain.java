@@ -26,6 +26,7 @@ public final class HostMain implements Runnable {
     cl.addSubcommand(new BenchCommand());
     cl.addSubcommand(new PairCommand());
     cl.addSubcommand(new DemoCommand());
+    cl.addSubcommand(new MigrateCommand());
     cl.setExecutionExceptionHandler(new CliErrors());
     return cl;
   }

@@ -91,6 +91,20 @@ public record PairOptions(
   }
 
   /**
+   * This scenario as {@code migrate} runs it: host mode {@code migrate}, no balloon schedule and
+   * no hinting rounds of the pair's own (the migration drives hinting).
+   *
+   * @param guestSeconds the guest's {@code --seconds}
+   * @param newGuestArgs the guest arguments to pass through
+   * @return the copy
+   */
+  public PairOptions withMigrateMode(long guestSeconds, List<String> newGuestArgs) {
+    return new PairOptions(memoryBytes, workload, strategy, seed, guestSeconds, transport,
+        HostMode.MIGRATE, newGuestArgs, BalloonSchedule.none(), HintPlan.none(), progress,
+        keepLogs);
+  }
+
+  /**
    * The {@code guest run} arguments for a host at {@code hostAddress}.
    *
    * @param hostAddress {@code unix:PATH} or {@code 127.0.0.1:PORT}

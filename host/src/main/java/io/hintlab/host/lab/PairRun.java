@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * {@code hintlab pair}: a host and a guest as separate processes on a private socket, one
@@ -27,8 +26,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * lines; the logs are then kept. A shutdown hook stops both children if the pair itself is
  * interrupted (Ctrl-C, SIGTERM).
  *
- * <p>Threads: the caller's thread does all of this; the shutdown hook ({@code
- * hintlab-pair-shutdown}) runs only when the JVM is asked to exit during the run.
+ * <p>Threads: the caller's thread does all of this; the shutdown hook of its {@link LabSession}
+ * ({@code hintlab-pair-shutdown}) runs only when the JVM is asked to exit during the run.
  */
 public final class PairRun {
   /** How often the host is sampled. */
@@ -41,13 +40,12 @@ public final class PairRun {
   static final Duration EXIT_GRACE = Duration.ofSeconds(30);
 
   /** Wait after SIGTERM (and again after SIGKILL) when a child is stopped. */
-  static final Duration STOP_GRACE = Duration.ofSeconds(5);
+  static final Duration STOP_GRACE = LabSession.STOP_GRACE;
 
   private final PairOptions opts;
   private final LabCommands commands;
   private final PrintStream err;
   private final String task;
-  private final AtomicBoolean signalled = new AtomicBoolean();
 
   /**
    * A run of {@code opts}.
@@ -72,31 +70,8 @@ public final class PairRun {
    * @throws IllegalStateException if a child died, did not start or did not finish in time
    */
   public PairResult run() throws IOException, InterruptedException {
-    LabDir dir = LabDir.create();
-    LabChildren children = new LabChildren();
-    Thread hook = Thread.ofPlatform().name("hintlab-" + task + "-shutdown")
-        .unstarted(() -> interrupted(children, dir));
-    Runtime.getRuntime().addShutdownHook(hook);
-    boolean keep = true;
-    try {
-      PairResult r = runIn(dir, children);
-      keep = opts.keepLogs() || r.exitCode() != 0;
-      return r;
-    } catch (RuntimeException e) {
-      if (signalled.get()) {
-        // the children died because the hook stopped them: say that, not "guest died"
-        throw new IllegalStateException(task + " interrupted", e);
-      }
-      throw e;
-    } finally {
-      children.stopAll(STOP_GRACE);
-      try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      } catch (IllegalStateException shuttingDown) {
-        // the hook is running (or about to): it stops the children and keeps the logs
-      }
-      cleanUp(dir, keep);
-    }
+    return new LabSession(task, err).run(this::runIn,
+        r -> opts.keepLogs() || r.exitCode() != 0);
   }
 
   private PairResult runIn(LabDir dir, LabChildren children)
@@ -123,8 +98,11 @@ public final class PairRun {
     }
   }
 
-  /** Polls ListGuests until the guest with our child's pid is there. */
-  private String awaitAttach(PairControl control, LabHost host, ChildProcess guest)
+  /**
+   * Polls ListGuests until the guest with our child's pid is there (bounded by {@link
+   * #ATTACH_TIMEOUT}); fails at once if the host or the guest dies.
+   */
+  static String awaitAttach(PairControl control, LabHost host, ChildProcess guest)
       throws InterruptedException {
     long deadline = System.nanoTime() + ATTACH_TIMEOUT.toNanos();
     while (true) {
@@ -214,32 +192,5 @@ public final class PairRun {
       tail.forEach(l -> sb.append("\n  ").append(l));
     }
     return sb.toString();
-  }
-
-  /** Shutdown hook: the pair was told to exit while its children run. */
-  private void interrupted(LabChildren children, LabDir dir) {
-    signalled.set(true);
-    List<String> stopped = children.stopAll(STOP_GRACE);
-    if (!stopped.isEmpty()) {
-      err.println();
-      err.printf("hintlab %s: interrupted; stopped %s; logs kept in %s%n", task,
-          String.join(" and ", stopped), dir.path());
-    }
-    try {
-      dir.delete(true);
-    } catch (IOException e) {
-      // the run's own cleanup may be deleting the same files: whatever is left is private
-    }
-  }
-
-  private void cleanUp(LabDir dir, boolean keepLogs) {
-    try {
-      dir.delete(keepLogs);
-    } catch (IOException e) {
-      err.printf("hintlab %s: could not clean up %s: %s%n", task, dir.path(), e.getMessage());
-    }
-    if (keepLogs && !signalled.get()) {
-      err.printf("hintlab %s: logs kept in %s%n", task, dir.path());
-    }
   }
 }
