@@ -57,7 +57,9 @@ class MigrateIT {
         + ctx);
     assertTrue(with * 100 <= without * 40, with + " > 40% of " + without + ": " + ctx);
     assertTrue(number(r, "pages_skipped_by_hints") > 0, ctx);
-    assertTrue(number(r, "bytes_sent") < number(r, "bytes_sent_without_hints"), ctx);
+    // The idle-guest statement, at small memory: bytes sent with hints at most 20% of without.
+    assertTrue(number(r, "bytes_sent") * 100 <= number(r, "bytes_sent_without_hints") * 20,
+        "bytes with hints > 20% of without: " + ctx);
     assertEquals(0, number(r, "corrupted_pages"), ctx);
     assertEquals(0, number(r, "corrupted_pages_without_hints"), ctx);
     assertEquals(5L, r.get("seed"));
