@@ -46,9 +46,15 @@ public record LabCommands(String java, String hostClasspath, String guestClasspa
     return command(hostClasspath, HOST_MAIN, "host", "serve", args);
   }
 
-  /** {@code java ... GuestMain run <args>}. */
+  /**
+   * {@code java ... GuestMain run --stop-on-stdin-eof <args>}: closing the child's stdin asks it to
+   * finish (free, check, detach, print its summary).
+   */
   public List<String> guestRun(List<String> args) {
-    return command(guestClasspath, GUEST_MAIN, "run", null, args);
+    List<String> a = new ArrayList<>(args.size() + 1);
+    a.add("--stop-on-stdin-eof");
+    a.addAll(args);
+    return command(guestClasspath, GUEST_MAIN, "run", null, a);
   }
 
   private List<String> command(

@@ -23,7 +23,7 @@ class LabCommandsTest {
   void guestRunUsesGuestClasspath() {
     assertEquals(
         List.of("/j/bin/java", "--enable-native-access=ALL-UNNAMED", "-cp", "G.jar",
-            LabCommands.GUEST_MAIN, "run", "--json"),
+            LabCommands.GUEST_MAIN, "run", "--stop-on-stdin-eof", "--json"),
         cmds.guestRun(List.of("--json")));
   }
 

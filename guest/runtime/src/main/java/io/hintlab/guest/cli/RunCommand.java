@@ -180,11 +180,20 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print one JSON object.")
   boolean json;
 
+  @Option(names = "--stop-on-stdin-eof",
+      description = "End the run (free, check, detach, print) when standard input reaches its end:"
+          + " how pair and migrate ask their guest to finish.")
+  boolean stopOnStdinEof;
+
   @Override
   public Integer call() throws Exception {
     RunOptions opts = options();
     GuestRun.model(opts); // --memory against the model, before connecting
-    RunSummary s = new GuestRun(opts).run();
+    GuestRun run = new GuestRun(opts);
+    if (stopOnStdinEof) {
+      watchStdin(run);
+    }
+    RunSummary s = run.run();
     PrintWriter out = spec.commandLine().getOut();
     Map<String, Object> m = s.toMap();
     if (json) {
@@ -293,6 +302,25 @@ final class RunCommand implements Callable<Integer> {
   private Duration defaultDelay() {
     return hintQueue ? HintAllocHoldStrategy.DEFAULT_DELAY
         : ReportingStrategies.defaultDelay(strategy);
+  }
+
+  /**
+   * Asks the run to stop when stdin ends. The watcher is a daemon: a read of stdin cannot be
+   * interrupted, so it ends with the process, and it touches nothing but the run's stop flag.
+   */
+  private static void watchStdin(GuestRun run) {
+    Thread t = new Thread(() -> {
+      try {
+        while (System.in.read() >= 0) {
+          // the lab writes nothing; anything read is ignored until the end of input
+        }
+      } catch (IOException e) {
+        // a broken pipe is an end of input too
+      }
+      run.requestStop();
+    }, "hintlab-stdin-watch");
+    t.setDaemon(true);
+    t.start();
   }
 
   /** {@code original} or {@code progress}. */

@@ -102,6 +102,7 @@ public final class GuestRun {
   private final RunOptions opts;
   private final Function<GuestAddress, GuestChannel> channels;
   private final HostWatch watch = new HostWatch();
+  private volatile boolean stopRequested;
   private volatile VcpuGate gate = VcpuGate.disabled();
   private Connector connector;
   private BalloonDriver driver;
@@ -466,7 +467,7 @@ public final class GuestRun {
     long nextTick = start + TICK_NANOS;
     while (true) {
       long now = System.nanoTime();
-      if (now - end >= 0) {
+      if (now - end >= 0 || stopRequested) {
         return;
       }
       long until = Math.min(end - now, nextTick - now);
@@ -510,9 +511,19 @@ public final class GuestRun {
       reconnectOutsideGuest(cause);
       enterGuest();
     }
-    if (timed && System.nanoTime() - deadlineNanos >= 0) {
+    if (stopRequested || timed && System.nanoTime() - deadlineNanos >= 0) {
       throw new TimeUp();
     }
+  }
+
+  /**
+   * Ends the run early, as if its duration were spent: a round in progress stops after the
+   * allocator call in progress, an idle stretch at once; the run then frees, checks and detaches
+   * as usual. Callable from any thread (the command line's stdin watcher).
+   */
+  public void requestStop() {
+    stopRequested = true;
+    watch.wake();
   }
 
   /**
@@ -604,6 +615,7 @@ public final class GuestRun {
   /** Failed heartbeats, handed from the heartbeat thread to the control thread. */
   private static final class HostWatch {
     private TransportException pending; // guarded by this
+    private boolean woken; // guarded by this
     /** Whether a failure is pending: the step hook's lock-free check. */
     volatile boolean flagged;
 
@@ -626,11 +638,17 @@ public final class GuestRun {
       return e;
     }
 
+    /** Ends a wait in {@link #await} early (a stop was requested); it returns false. */
+    synchronized void wake() {
+      woken = true;
+      notifyAll();
+    }
+
     /** Waits up to {@code nanos} for a failure; true if one is pending. */
     synchronized boolean await(long nanos) {
       long end = System.nanoTime() + nanos;
       try {
-        while (pending == null) {
+        while (pending == null && !woken) {
           long left = end - System.nanoTime();
           if (left <= 0) {
             return false;
@@ -641,7 +659,7 @@ public final class GuestRun {
         Thread.currentThread().interrupt();
         throw new HostLost("interrupted while idle");
       }
-      return true;
+      return pending != null;
     }
   }
 }

@@ -216,4 +216,30 @@ class GuestRunPauseTest {
           + " which strategy free-list-walk with --hint-queue needs"), s.failure());
     }
   }
+
+  @Test
+  void requestStopEndsALongRunAtOnceWithTheUsualFreeCheckAndDetach() throws Exception {
+    try (FakeHost host = new FakeHost(dir)) {
+      RunOptions opts = options("page-reporting", 9, 0, Duration.ofSeconds(3600), true, false);
+      GuestRun run = new GuestRun(opts, a -> host.channel());
+      AtomicReference<RunSummary> summary = new AtomicReference<>();
+      Thread t = Thread.ofPlatform().name("guest-run-stop-test").start(() -> {
+        try {
+          summary.set(run.run());
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      assertTrue(host.await(() -> host.pages() > 0), "the guest attached");
+      run.requestStop(); // what --stop-on-stdin-eof does when the lab closes stdin
+      t.join(FakeHost.WAIT.toMillis());
+      assertFalse(t.isAlive(), "an hour-long run ended when asked to stop");
+      RunSummary s = summary.get();
+      assertEquals(0, s.exitCode(), String.valueOf(s.problem()));
+      assertTrue(s.detached());
+      assertEquals(0, s.lostWrites());
+      assertEquals(0, s.invariantViolations());
+      assertTrue(host.detached());
+    }
+  }
 }
