@@ -121,6 +121,8 @@ class VcpuGateTest {
     assertEquals(1, answered.getCount(), "no answer while vcpu-c is in guest mode");
     go.countDown(); // the write in flight ends, then vcpu-c reaches its safe point
     await(answered);
+    // the gate records the answer after the device call returns
+    assertTrue(awaitState(VcpuGate.State.PAUSED));
     assertTrue(writeDoneAtAnswer[0], "the write in flight ended before the answer");
     assertTrue(gate.awaitVcpusInGuest(0, WAIT));
     assertEquals(atAnswer[0], writes.get(), "no write between the answer and RESUME");
