@@ -67,14 +67,7 @@ public final class BitmapHintingStrategy implements ReportingStrategy {
    */
   public BitmapHintingStrategy(PageAllocator allocator, ReportingOptions options) {
     Geometry geo = allocator.geometry();
-    int order =
-        options.order() == ReportingOptions.ORDER_UNSPECIFIED
-            ? Math.max(0, geo.nrPageOrders() - 2)
-            : options.order();
-    if (order > geo.maxPageOrder()) {
-      throw new IllegalArgumentException(
-          "order must be in [0, " + geo.maxPageOrder() + "], got " + order);
-    }
+    int order = options.resolveOrder(Math.max(0, geo.nrPageOrders() - 2), 0, geo.maxPageOrder());
     this.mm = allocator.memMap();
     this.zones = allocator.zones();
     this.bitmapOrder = order;

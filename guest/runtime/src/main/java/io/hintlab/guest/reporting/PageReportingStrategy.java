@@ -72,14 +72,7 @@ public final class PageReportingStrategy implements ReportingStrategy {
    */
   public PageReportingStrategy(PageAllocator allocator, ReportingOptions options) {
     Geometry geo = allocator.geometry();
-    int order =
-        options.order() == ReportingOptions.ORDER_UNSPECIFIED
-            ? geo.pageblockOrder()
-            : options.order();
-    if (order > geo.maxPageOrder()) {
-      throw new IllegalArgumentException(
-          "order must be in [0, " + geo.maxPageOrder() + "], got " + order);
-    }
+    int order = options.resolveOrder(geo.pageblockOrder(), 0, geo.maxPageOrder());
     this.allocator = allocator;
     this.mm = allocator.memMap();
     this.zones = allocator.zones();

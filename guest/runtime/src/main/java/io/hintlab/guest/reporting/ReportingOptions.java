@@ -54,6 +54,25 @@ public record ReportingOptions(
     PROGRESS
   }
 
+  /**
+   * The order a strategy uses: {@link #order()}, or {@code dflt} when it is {@link
+   * #ORDER_UNSPECIFIED}, checked against the range the strategy supports.
+   *
+   * @param dflt the strategy's default order
+   * @param min the lowest order the strategy supports
+   * @param max the highest (the geometry's MAX_PAGE_ORDER)
+   * @return the order
+   * @throws IllegalArgumentException naming the range and the order, if it is outside
+   */
+  public int resolveOrder(int dflt, int min, int max) {
+    int o = order == ORDER_UNSPECIFIED ? dflt : order;
+    if (o < min || o > max) {
+      throw new IllegalArgumentException(
+          "order must be in [" + min + ", " + max + "], got " + o);
+    }
+    return o;
+  }
+
   /** The isolation cpu is the allocator's last cpu. */
   public static final int CPU_UNSPECIFIED = -1;
 
