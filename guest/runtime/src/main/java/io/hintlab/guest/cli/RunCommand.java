@@ -74,6 +74,15 @@ final class RunCommand implements Callable<Integer> {
       description = "Guest RAM: bytes or 1G, 512M, 1GiB... (default: ${DEFAULT-VALUE}).")
   long memory;
 
+  @Option(names = "--resident", paramLabel = "SIZE", converter = ResidentSize.class,
+      defaultValue = "0",
+      description = "Memory the guest's kernel and page cache keep in use for the whole run "
+          + "(page cache and anonymous pages, slab, page tables): allocated and written before "
+          + "the first round, held through every round and idle stretch, so a migration sees "
+          + "those pages in use, and freed at the end; e.g. --workload idle --resident 400M is "
+          + "an idle 4G guest with about 90%% free (default: 0, nothing resident).")
+  long resident;
+
   @Option(names = "--cpus", paramLabel = "N", defaultValue = "2",
       description = "Modelled cpus (default: ${DEFAULT-VALUE}).")
   int cpus;
@@ -230,6 +239,10 @@ final class RunCommand implements Callable<Integer> {
     WorkloadOptions.checkName(workload);
     workloadParams.check(workload);
     ModelOptions.checkCpus(cpus);
+    if (resident >= memory) {
+      throw new IllegalArgumentException("--resident must be less than --memory ("
+          + Sizes.format(memory) + "), got " + Sizes.format(resident));
+    }
     if (ops < 0) {
       throw new IllegalArgumentException("--ops must be >= 0, got " + ops);
     }
@@ -289,8 +302,8 @@ final class RunCommand implements Callable<Integer> {
         .withIsolationCpu(isolationCpu == null ? ReportingOptions.CPU_UNSPECIFIED : isolationCpu);
     Duration stats = parseStatsInterval(statsInterval);
     WorkloadConfig config = workloadParams.config(workload);
-    return new RunOptions(address, name, memory, cpus, strategy, reporting, workload, config,
-        seed, ops, seconds == null ? Duration.ZERO : Duration.ofSeconds(seconds),
+    return new RunOptions(address, name, memory, resident, cpus, strategy, reporting, workload,
+        config, seed, ops, seconds == null ? Duration.ZERO : Duration.ofSeconds(seconds),
         Duration.ofSeconds(idle), pagePoison, stats, deflateOnOom, initOnAlloc, hintQueue, policy,
         CallDeadlines.defaults());
   }
@@ -321,6 +334,23 @@ final class RunCommand implements Callable<Integer> {
     }, "hintlab-stdin-watch");
     t.setDaemon(true);
     t.start();
+  }
+
+  /**
+   * {@code --resident}: a size as {@link Sizes} reads it, or 0 (any unit) for nothing resident,
+   * which a size of memory cannot be.
+   */
+  static final class ResidentSize implements CommandLine.ITypeConverter<Long> {
+    private static final Pattern ZERO =
+        Pattern.compile("0+\\s*(?:[kmgt](?:ib)?|b)?", Pattern.CASE_INSENSITIVE);
+
+    @Override
+    public Long convert(String value) {
+      if (value != null && ZERO.matcher(value.strip()).matches()) {
+        return 0L;
+      }
+      return new Sizes.Converter().convert(value);
+    }
   }
 
   /** {@code original} or {@code progress}. */

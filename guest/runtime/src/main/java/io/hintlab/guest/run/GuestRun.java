@@ -35,6 +35,7 @@ import io.hintlab.guest.transport.GuestChannel;
 import io.hintlab.guest.transport.TransportException;
 import io.hintlab.guest.transport.VirtioBalloon;
 import io.hintlab.guest.workload.PageWriter;
+import io.hintlab.guest.workload.ResidentSet;
 import io.hintlab.guest.workload.Workload;
 import io.hintlab.guest.workload.Workloads;
 import java.io.IOException;
@@ -61,9 +62,18 @@ import org.slf4j.LoggerFactory;
  * RunOptions#initOnAlloc()} zeroing every allocated block there; start the heartbeat
  * and the reporting agent, whose sink is the {@link DeviceClient} (a hinting strategy gets the
  * free page queue, {@link DeviceHintSink}, and the driver's command ids), then the {@link
- * BalloonDriver}; run rounds of the workload; stop the agent, then the driver (which deflates the
- * balloon), both bounded; free and verify whatever the workload still holds, run the {@link
+ * BalloonDriver}; fill the {@link ResidentSet} ({@link RunOptions#residentBytes()}); run rounds
+ * of the workload; stop the agent, then the driver (which deflates the balloon), both bounded;
+ * free and verify whatever the workload still holds and the resident set, run the {@link
  * InvariantChecker}, detach.
+ *
+ * <p><b>Resident set.</b> What the guest's kernel and page cache keep in use for the whole run
+ * is allocated and written once, in guest mode on this method's thread before the first round
+ * (a pause can stop the fill at its step hook, as it stops the workload), and held through every
+ * round and idle stretch: its pages are owned pages in each Paused answer. It is verified and
+ * freed at the end, after the workload's pages. Memory too small for it is not an error: the
+ * fill stops when allocations keep failing, logs how much it got, and {@link
+ * RunSummary#residentPages()} says so.
  *
  * <p><b>Rounds.</b> A round runs the workload once ({@link RunOptions#ops()}), then frees and
  * verifies everything it holds, then stays idle for {@link RunOptions#idle()} in real time,
@@ -110,6 +120,7 @@ public final class GuestRun {
   private long deadlineNanos;
   private long reconnects;
   private long rounds;
+  private long residentPages;
 
   /** Thrown from the step hook to leave a round: the duration is spent. */
   private static final class TimeUp extends RuntimeException {
@@ -215,6 +226,7 @@ public final class GuestRun {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("--workload-arg " + e.getMessage(), e);
     }
+    ResidentSet resident = ResidentSet.create(pa, opts.seed(), pages, opts.residentBytes());
     DriverWishes wishes = wishes(opts, hinting);
     AttachSpec spec = new AttachSpec(opts.guestName(), ramBytes(cfg), (int) geo.pageSize(),
         geo.maxPageOrder(), wishes);
@@ -241,7 +253,7 @@ public final class GuestRun {
             : RamPages.of(ram);
         pa.setPageInitializer(initOnAlloc(opts, ram));
         try {
-          return attached(t0, pa, w, pages.ram, client, session, ram);
+          return attached(t0, pa, w, resident, pages.ram, client, session, ram);
         } finally {
           pa.setPageInitializer(null); // the RAM is unmapped next
         }
@@ -314,11 +326,11 @@ public final class GuestRun {
   private RunSummary early(long t0, String failure) {
     return new RunSummary(opts.host().toString(), opts.strategy(), opts.workload(), opts.seed(),
         opts.memoryBytes(), seconds(t0), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "", reconnects,
-        DriverMetrics.NONE, 0, 0, 0, 0, false, failure);
+        DriverMetrics.NONE, 0, 0, 0, 0, 0, false, failure);
   }
 
-  private RunSummary attached(long t0, PageAllocator pa, Workload w, RamPages pages,
-      DeviceClient client, DeviceSession session, GuestRam ram) {
+  private RunSummary attached(long t0, PageAllocator pa, Workload w, ResidentSet resident,
+      RamPages pages, DeviceClient client, DeviceSession session, GuestRam ram) {
     ReportingOptions ro = opts.reporting();
     if (ro.order() == ReportingOptions.ORDER_UNSPECIFIED && session.reportingOrder() > 0) {
       ro = ro.withOrder(session.reportingOrder());
@@ -350,12 +362,13 @@ public final class GuestRun {
       agent.start();
       failure = startDriver(drv);
       if (failure == null) {
-        failure = runRounds(pa, w);
+        failure = runRounds(pa, w, resident);
       }
     }
     // The agent and the driver are closed: no pass runs, the balloon is empty. Verify and free
-    // what is still held.
+    // what is still held, the resident set last: the kernel's memory outlives the workload's.
     w.releaseAll();
+    resident.releaseAll();
     List<String> violations = InvariantChecker.violations(pa);
     boolean detached = false;
     try {
@@ -371,8 +384,8 @@ public final class GuestRun {
         ram.writes(), ram.verifies(),
         pages.migratedPages(), ram.lostWrites(), ram.corruptPages(), violations.size(),
         violations.isEmpty() ? "" : violations.get(0), reconnects, driver.metrics(),
-        ram.zeroedPages(), g.pausedCount(), g.pausedMillis(), g.lastOwnedPages(), detached,
-        failure);
+        ram.zeroedPages(), residentPages, g.pausedCount(), g.pausedMillis(), g.lastOwnedPages(),
+        detached, failure);
   }
 
   /**
@@ -428,13 +441,14 @@ public final class GuestRun {
   }
 
   /**
-   * The rounds of the workload, in guest mode (this thread is a vCPU); the failure for the
-   * summary if the host was lost.
+   * The resident set's fill, then the rounds of the workload, in guest mode (this thread is a
+   * vCPU); the failure for the summary if the host was lost.
    */
-  private String runRounds(PageAllocator pa, Workload w) {
+  private String runRounds(PageAllocator pa, Workload w, ResidentSet resident) {
     w.setStepHook(this::checkpoint);
     try {
       enterGuest(); // in guest mode from here on, also when it throws HostLost
+      fillResident(resident);
       do {
         rounds++;
         try {
@@ -455,6 +469,32 @@ public final class GuestRun {
       gate.exit();
     }
     return null;
+  }
+
+  /**
+   * Allocates and writes the resident set. After each allocation, as in a round, a pause parks
+   * this thread and the run's end or a lost host stops the fill; what the set holds when the fill
+   * ends is the summary's.
+   */
+  private void fillResident(ResidentSet resident) {
+    if (resident.targetPages() == 0) {
+      return;
+    }
+    resident.setStepHook(this::checkpoint);
+    try {
+      resident.run(0);
+    } finally {
+      resident.setStepHook(null);
+      residentPages = resident.heldPages();
+    }
+    long pageSize = resident.allocator().geometry().pageSize();
+    if (residentPages < resident.targetPages()) {
+      LOG.warn("guest run: the resident set holds {} of {} pages ({} of {} MiB): the memory ran"
+          + " out", residentPages, resident.targetPages(), (residentPages * pageSize) >> 20,
+          (resident.targetPages() * pageSize) >> 20);
+    } else {
+      LOG.info("guest run: the resident set holds {} pages", residentPages);
+    }
   }
 
   /** The idle stretch after a round, in real time; cut at the run's end. */

@@ -18,6 +18,9 @@ import java.time.Duration;
  * @param host where the host listens
  * @param guestName the name the host shows for this guest
  * @param memoryBytes guest RAM in bytes, a multiple of the page size
+ * @param residentBytes memory the guest's kernel and page cache keep in use for the whole run
+ *     (a {@link io.hintlab.guest.workload.ResidentSet}), allocated and written before the first
+ *     round and freed at the end; 0 for none; less than {@code memoryBytes}
  * @param cpus cpus of the allocator model
  * @param strategy the reporting strategy's registry name
  * @param reporting the strategy's options; order {@link ReportingOptions#ORDER_UNSPECIFIED}
@@ -45,6 +48,7 @@ public record RunOptions(
     GuestAddress host,
     String guestName,
     long memoryBytes,
+    long residentBytes,
     int cpus,
     String strategy,
     ReportingOptions reporting,
@@ -76,6 +80,13 @@ public record RunOptions(
     if (memoryBytes <= 0) {
       throw new IllegalArgumentException("memory must be positive, got " + memoryBytes);
     }
+    if (residentBytes < 0) {
+      throw new IllegalArgumentException("resident must be >= 0, got " + residentBytes);
+    }
+    if (residentBytes >= memoryBytes) {
+      throw new IllegalArgumentException("resident must be less than the memory size "
+          + size(memoryBytes) + ", was " + size(residentBytes));
+    }
     if (cpus < 1) {
       throw new IllegalArgumentException("cpus must be at least 1, got " + cpus);
     }
@@ -93,5 +104,16 @@ public record RunOptions(
           + " only (" + HintAllocHoldStrategy.NAME + " always hints through the free page hint"
           + " queue), not " + strategy);
     }
+  }
+
+  /** Bytes for a message: in GiB or MiB when they divide them, else in bytes. */
+  private static String size(long bytes) {
+    if (bytes > 0 && bytes % (1L << 30) == 0) {
+      return (bytes >> 30) + " GiB";
+    }
+    if (bytes > 0 && bytes % (1L << 20) == 0) {
+      return (bytes >> 20) + " MiB";
+    }
+    return bytes + " bytes";
   }
 }

@@ -33,6 +33,9 @@ import java.util.Optional;
  * @param balloon what the balloon driver did (pages in 4 KiB units; the balloon is empty at the
  *     end, the driver having deflated it before the detach)
  * @param initOnAllocPages pages zeroed (and dirtied) on allocation with init_on_alloc
+ * @param residentPages pages the resident set (the kernel and page cache, {@link
+ *     RunOptions#residentBytes()}) held after its fill; less than asked when memory ran out or
+ *     the run ended during the fill
  * @param pausedCount pauses the host took the guest's Paused answer to
  * @param pausedMillis time the vCPUs were stopped, over every pause
  * @param pausedOwnedPages owned pages in the last Paused answer the host took
@@ -63,6 +66,7 @@ public record RunSummary(
     long reconnects,
     DriverMetrics balloon,
     long initOnAllocPages,
+    long residentPages,
     long pausedCount,
     long pausedMillis,
     long pausedOwnedPages,
@@ -146,6 +150,7 @@ public record RunSummary(
     m.put("balloon_failures", balloon.failures());
     m.put("out_of_puff", balloon.outOfPuff());
     m.put("init_on_alloc_pages", initOnAllocPages);
+    m.put("resident_pages", residentPages);
     m.put("paused_count", pausedCount);
     m.put("paused_ms_total", pausedMillis);
     m.put("paused_owned_pages", pausedOwnedPages);

@@ -52,6 +52,10 @@ class RunCommandTest {
     "--cursor|sideways|--cursor",
     "--isolation-cpu|2|--isolation-cpu",
     "--isolation-cpu|-1|--isolation-cpu",
+    "--resident|-1|--resident",
+    "--resident|lots|--resident",
+    "--resident|128M|--resident",
+    "--resident|1G|--resident",
   })
   void badOptionIsExitCodeTwoWithOneLineNamingIt(String option, String value, String named) {
     String host = "unix:" + dir.resolve("absent.sock");
@@ -167,6 +171,27 @@ class RunCommandTest {
   }
 
   @Test
+  void residentTakesASizeAndDefaultsToNothing() throws Exception {
+    String host = "unix:" + dir.resolve("h.sock");
+    assertEquals(16L << 20, options("--host", host, "--resident", "16M").residentBytes());
+    assertEquals(400L << 20, options("--host", host, "--memory", "4G", "--resident", "400MiB")
+        .residentBytes());
+    assertEquals(0, options("--host", host).residentBytes());
+    assertEquals(0, options("--host", host, "--resident", "0").residentBytes());
+    assertEquals(0, options("--host", host, "--resident", "0M").residentBytes());
+  }
+
+  @Test
+  void residentAsLargeAsTheMemoryIsExitCodeTwoSayingBoth() {
+    Cli.Run r = Cli.run("run", "--host", "unix:" + dir.resolve("absent.sock"),
+        "--exit-on-host-loss", "--memory", "128M", "--resident", "200M");
+    assertEquals(2, r.code(), r.err());
+    assertEquals("", r.out());
+    assertEquals("hintlab guest run: --resident must be less than --memory (128M), got 200M",
+        r.err().strip());
+  }
+
+  @Test
   void helpShouldExplainTheBalloonOptions() {
     Cli.Run r = Cli.run("run", "--help");
     assertEquals(0, r.code(), r.err());
@@ -176,6 +201,8 @@ class RunCommandTest {
     assertTrue(r.out().contains("balloon"), r.out());
     assertTrue(r.out().contains("--[no-]init-on-alloc"), r.out());
     assertTrue(r.out().contains("--hint-queue"), r.out());
+    assertTrue(r.out().contains("--resident=SIZE"), r.out());
+    assertTrue(r.out().contains("page cache"), r.out());
   }
 
   private static RunOptions options(String... args) throws Exception {

@@ -19,6 +19,7 @@ import io.hintlab.proto.v1.PausedRequest;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -32,11 +33,14 @@ import org.junit.jupiter.params.provider.ValueSource;
  * lists pages that hold the guest's stamps; nothing is written (no dirty bit, no stats, no
  * inflate) between the answer and RESUME, for as long as the heartbeat ticks; RESUME lets the run
  * go on and finish clean; a host that dies while the guest is paused ends the run, bounded, with
- * exit code 1. Also free-list-walk on the hint queue, and init_on_alloc's count.
+ * exit code 1. Also free-list-walk on the hint queue, init_on_alloc's count, and the resident
+ * set: held through the run, owned at a pause, verified and freed clean at the end.
  */
 class GuestRunPauseTest {
   private static final long MEMORY = 64L << 20;
   private static final int ROUND = 0x80000000;
+  private static final long RESIDENT_PAGES = 2048;
+  private static final long MEMHOG_PAGES = 256;
 
   @TempDir Path dir;
 
@@ -50,21 +54,36 @@ class GuestRunPauseTest {
     ReportingOptions ro = ReportingOptions.defaults().withDelay(
         hintQueue ? Duration.ZERO : Duration.ofMillis(50));
     return new RunOptions(GuestAddress.parse("unix:/nonexistent/host.sock"), "pause-test",
-        MEMORY, 2, strategy, ro, "churn", WorkloadConfig.DEFAULT, seed, ops, duration,
+        MEMORY, 0, 2, strategy, ro, "churn", WorkloadConfig.DEFAULT, seed, ops, duration,
         Duration.ZERO, false, Duration.ofMillis(20), true, initOnAlloc, hintQueue, reconnect,
         CallDeadlines.uniform(Duration.ofSeconds(2)));
+  }
+
+  /**
+   * One memhog round of {@value #MEMHOG_PAGES} pages over a resident set of {@value
+   * #RESIDENT_PAGES} pages, then a long idle stretch (the test ends it with requestStop()).
+   */
+  private static RunOptions residentOptions(long seed) {
+    ReportingOptions ro = ReportingOptions.defaults().withDelay(Duration.ofMillis(50));
+    return new RunOptions(GuestAddress.parse("unix:/nonexistent/host.sock"), "resident-test",
+        MEMORY, RESIDENT_PAGES * 4096, 2, "page-reporting", ro, "memhog",
+        WorkloadConfig.DEFAULT.withArgs(Map.of("bytes", MEMHOG_PAGES * 4096)), seed, 1,
+        Duration.ZERO, Duration.ofSeconds(60), false, Duration.ofMillis(20), true, true, false,
+        ReconnectPolicy.exit(), CallDeadlines.uniform(Duration.ofSeconds(2)));
   }
 
   /** A run on its own thread, against {@code host}. */
   private static final class Running {
     final AtomicReference<RunSummary> summary = new AtomicReference<>();
     final AtomicReference<Throwable> error = new AtomicReference<>();
+    final GuestRun run;
     final Thread thread;
 
     Running(RunOptions opts, FakeHost host) {
+      run = new GuestRun(opts, a -> host.channel());
       thread = Thread.ofPlatform().name("guest-run-test").start(() -> {
         try {
-          summary.set(new GuestRun(opts, a -> host.channel()).run());
+          summary.set(run.run());
         } catch (Throwable t) {
           error.set(t);
         }
@@ -240,6 +259,41 @@ class GuestRunPauseTest {
       assertEquals(0, s.lostWrites());
       assertEquals(0, s.invariantViolations());
       assertTrue(host.detached());
+    }
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @ValueSource(longs = {12, 13})
+  void theResidentSetIsHeldThroughTheRunOwnedAtAPauseAndFreedCleanAtTheEnd(long seed)
+      throws Exception {
+    try (FakeHost host = new FakeHost(dir)) {
+      AtomicLong unstamped = new AtomicLong(-1);
+      host.onPaused = r ->
+          unstamped.set(FakeHost.owned(r).stream().filter(p -> !host.stamped(p)).count());
+      Running run = new Running(residentOptions(seed), host);
+      String at = "seed " + seed;
+      // Only the fill and the round write (zeroed, then stamped): both are done past this.
+      assertTrue(host.await(() -> host.pages() > 0
+          && host.dirtyPages() >= RESIDENT_PAGES + MEMHOG_PAGES), at + ": filled, round ran");
+
+      host.push(ConfigEvent.Kind.PAUSE);
+      assertTrue(host.await(() -> host.paused.size() == 1), at + ": answered");
+      long owned = FakeHost.owned(host.paused.get(0)).size();
+      assertTrue(owned >= RESIDENT_PAGES && owned <= RESIDENT_PAGES + MEMHOG_PAGES,
+          at + ": the resident set (and what memhog had not freed yet) is owned: " + owned);
+      assertEquals(0, unstamped.get(), at + ": every owned page holds the guest's stamp");
+      host.push(ConfigEvent.Kind.RESUME);
+      run.run.requestStop();
+
+      RunSummary s = run.join();
+      assertEquals(0, s.exitCode(), at + ": " + s.problem());
+      assertEquals(RESIDENT_PAGES, s.residentPages(), at);
+      assertEquals(RESIDENT_PAGES, s.toMap().get("resident_pages"), at);
+      assertTrue(s.pagesWritten() >= RESIDENT_PAGES + MEMHOG_PAGES, at);
+      assertEquals(s.pagesWritten(), s.pagesVerified(), at + ": every stamp verified at its free");
+      assertEquals(0, s.lostWrites() + s.corruptPages(), at);
+      assertEquals(0, s.invariantViolations(), at + ": " + s.firstViolation());
+      assertTrue(host.detached(), at);
     }
   }
 }

@@ -47,7 +47,7 @@ class InitOnAllocTest {
 
   private static RunOptions options(boolean initOnAlloc) {
     return new RunOptions(GuestAddress.parse("unix:/nonexistent/host.sock"), "init-test",
-        MEMORY, 2, "page-reporting", ReportingOptions.defaults(), "churn",
+        MEMORY, 0, 2, "page-reporting", ReportingOptions.defaults(), "churn",
         WorkloadConfig.DEFAULT, 1, 0, Duration.ZERO, Duration.ZERO, false, Duration.ZERO, true,
         initOnAlloc, false, ReconnectPolicy.exit(), CallDeadlines.defaults());
   }
