@@ -1,5 +1,6 @@
 package io.hintlab.guest.cli;
 
+import io.hintlab.guest.driver.FreePageVq;
 import io.hintlab.guest.reporting.FreeListWalkStrategy;
 import io.hintlab.guest.reporting.HintAllocHoldStrategy;
 import io.hintlab.guest.reporting.ReportingOptions;
@@ -95,6 +96,14 @@ final class RunCommand implements Callable<Integer> {
       description = "The workload's amount of work per round (0: its default).")
   long ops;
 
+  @Option(names = "--step-rate", paramLabel = "N", defaultValue = "0",
+      description = "Workload steps (allocations and frees) per second in real time; a thread "
+          + "ahead of its schedule halts out of guest mode. Unpaced, the model runs a few million "
+          + "steps a second, so churn keeps a block for milliseconds; paced, pages live as long "
+          + "as in a real guest, e.g. across a migration's bitmap syncs (default: 0, as fast as "
+          + "the model goes).")
+  long stepRate;
+
   @Option(names = "--seconds", paramLabel = "S",
       description = "Run for S seconds, repeating rounds (default: one round).")
   Long seconds;
@@ -144,6 +153,16 @@ final class RunCommand implements Callable<Integer> {
           + "instead of the reporting queue: each new id starts a walk, STOP ends it, and the "
           + "hinted blocks stay free (default: the reporting queue).")
   boolean hintQueue;
+
+  @Option(names = "--free-page-vq-size", paramLabel = "N",
+      defaultValue = "" + FreePageVq.QEMU_FREE_PAGE_VQ_SIZE,
+      description = "Descriptors of the free page virtqueue (hint-alloc-hold, free-list-walk "
+          + "--hint-queue): the driver queues the start, each hinted block and the stop without "
+          + "waiting for the device, which takes them in order on its own thread, so a hint "
+          + "reaches the host some time after its block was picked; a full ring makes the driver "
+          + "wait, one descriptor kept for the cmd id. At least 2 (default: ${DEFAULT-VALUE}, "
+          + "QEMU's; Firecracker's is 256).")
+  int freePageVqSize;
 
   @Option(names = "--isolation-cpu", paramLabel = "N",
       description = "The cpu whose per-cpu lists isolate-report's isolation and hint-alloc-hold's "
@@ -246,6 +265,14 @@ final class RunCommand implements Callable<Integer> {
     if (ops < 0) {
       throw new IllegalArgumentException("--ops must be >= 0, got " + ops);
     }
+    if (stepRate < 0) {
+      throw new IllegalArgumentException("--step-rate must be >= 0, got " + stepRate);
+    }
+    if (freePageVqSize < FreePageVq.MIN_SIZE) {
+      throw new IllegalArgumentException("--free-page-vq-size must be at least "
+          + FreePageVq.MIN_SIZE + " (one descriptor is kept for the cmd id), got "
+          + freePageVqSize);
+    }
     if (seconds != null && (seconds < 1 || seconds > 1_000_000)) {
       throw new IllegalArgumentException("--seconds must be in [1, 1000000], got " + seconds);
     }
@@ -303,9 +330,9 @@ final class RunCommand implements Callable<Integer> {
     Duration stats = parseStatsInterval(statsInterval);
     WorkloadConfig config = workloadParams.config(workload);
     return new RunOptions(address, name, memory, resident, cpus, strategy, reporting, workload,
-        config, seed, ops, seconds == null ? Duration.ZERO : Duration.ofSeconds(seconds),
-        Duration.ofSeconds(idle), pagePoison, stats, deflateOnOom, initOnAlloc, hintQueue, policy,
-        CallDeadlines.defaults());
+        config, seed, ops, stepRate, seconds == null ? Duration.ZERO : Duration.ofSeconds(seconds),
+        Duration.ofSeconds(idle), pagePoison, stats, deflateOnOom, initOnAlloc, hintQueue,
+        freePageVqSize, policy, CallDeadlines.defaults());
   }
 
   /**

@@ -10,6 +10,7 @@ import io.hintlab.guest.driver.BalloonDriver;
 import io.hintlab.guest.driver.DeviceHintSink;
 import io.hintlab.guest.driver.DriverMetrics;
 import io.hintlab.guest.driver.DriverOptions;
+import io.hintlab.guest.driver.FreePageVq;
 import io.hintlab.guest.driver.VcpuGate;
 import io.hintlab.guest.mm.Geometry;
 import io.hintlab.guest.mm.InvariantChecker;
@@ -61,8 +62,8 @@ import org.slf4j.LoggerFactory;
  * allocator's page copier, so migrated pages are re-stamped at their new pfn), with {@link
  * RunOptions#initOnAlloc()} zeroing every allocated block there; start the heartbeat
  * and the reporting agent, whose sink is the {@link DeviceClient} (a hinting strategy gets the
- * free page queue, {@link DeviceHintSink}, and the driver's command ids), then the {@link
- * BalloonDriver}; fill the {@link ResidentSet} ({@link RunOptions#residentBytes()}); run rounds
+ * free page queue, a {@link FreePageVq} in front of a {@link DeviceHintSink}, and the driver's
+ * command ids), then the {@link BalloonDriver}; fill the {@link ResidentSet} ({@link RunOptions#residentBytes()}); run rounds
  * of the workload; stop the agent, then the driver (which deflates the balloon), both bounded;
  * free and verify whatever the workload still holds and the resident set, run the {@link
  * InvariantChecker}, detach.
@@ -80,7 +81,9 @@ import org.slf4j.LoggerFactory;
  * ticking the vmstat worker and kswapd once a second as an idle kernel does (so the {@code idle}
  * workload allocates its working set, touches it, frees it and stays idle, and reporting's delay
  * is real time). With a duration, rounds repeat until it is spent; its end cuts a round short
- * (after the allocator call in progress) or an idle stretch.
+ * (after the allocator call in progress) or an idle stretch. With {@link RunOptions#stepRate()}
+ * the workload's steps are paced in real time ({@link StepPacer}): a thread ahead of its schedule
+ * halts out of guest mode, as an idle vCPU does.
  *
  * <p><b>Host loss.</b> A failed heartbeat is handed to the control thread (the one running this
  * method), which checks between allocator calls and during idle stretches and asks the {@link
@@ -108,10 +111,13 @@ import org.slf4j.LoggerFactory;
 public final class GuestRun {
   private static final Logger LOG = LoggerFactory.getLogger(GuestRun.class);
   private static final long TICK_NANOS = TimeUnit.SECONDS.toNanos(1);
+  /** A paced thread halts only when at least this far ahead: shorter sleeps are not kept. */
+  private static final long MIN_HALT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
   private final RunOptions opts;
   private final Function<GuestAddress, GuestChannel> channels;
   private final HostWatch watch = new HostWatch();
+  private final StepPacer pacer;
   private volatile boolean stopRequested;
   private volatile VcpuGate gate = VcpuGate.disabled();
   private Connector connector;
@@ -154,6 +160,7 @@ public final class GuestRun {
   GuestRun(RunOptions opts, Function<GuestAddress, GuestChannel> channels) {
     this.opts = opts;
     this.channels = channels;
+    this.pacer = new StepPacer(opts.stepRate());
   }
 
   /**
@@ -326,7 +333,7 @@ public final class GuestRun {
   private RunSummary early(long t0, String failure) {
     return new RunSummary(opts.host().toString(), opts.strategy(), opts.workload(), opts.seed(),
         opts.memoryBytes(), seconds(t0), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "", reconnects,
-        DriverMetrics.NONE, 0, 0, 0, 0, 0, false, failure);
+        DriverMetrics.NONE, FreePageVq.Stats.NONE, 0, 0, 0, 0, 0, false, failure);
   }
 
   private RunSummary attached(long t0, PageAllocator pa, Workload w, ResidentSet resident,
@@ -344,18 +351,21 @@ public final class GuestRun {
     }
     gate = g;
     client.startHeartbeat(this::hostFailed);
+    FreePageVq vq = freePageVq(strategy, client, g);
     // Closed in reverse order: the gate (parked threads go on), the agent
-    // (page_reporting_unregister()), then the driver (remove_common(): the balloon is deflated),
-    // as virtballoon_remove() does.
+    // (page_reporting_unregister()), the free page vq (what is queued is dropped), then the
+    // driver (remove_common(): the balloon is deflated), as virtballoon_remove() does.
     try (BalloonDriver drv = new BalloonDriver(pa, client, driverOptions(session, ram));
+        vq;
         ReportingAgent agent = ReportingAgent.onThread(strategy, client, ro);
         g) {
       driver = drv;
       drv.setVcpuGate(g);
       agent.setVcpu(g);
-      if (usesHintQueue(strategy, opts.hintQueue()) && strategy instanceof HintCommandTarget t) {
-        t.setHintSink(new DeviceHintSink(client, g));
-        drv.setHintTarget(t);
+      if (vq != null) {
+        vq.start();
+        ((HintCommandTarget) strategy).setHintSink(vq);
+        drv.setHintTarget((HintCommandTarget) strategy);
       }
       metrics = agent.metrics();
       g.start();
@@ -384,8 +394,19 @@ public final class GuestRun {
         ram.writes(), ram.verifies(),
         pages.migratedPages(), ram.lostWrites(), ram.corruptPages(), violations.size(),
         violations.isEmpty() ? "" : violations.get(0), reconnects, driver.metrics(),
-        ram.zeroedPages(), residentPages, g.pausedCount(), g.pausedMillis(), g.lastOwnedPages(),
-        detached, failure);
+        vq == null ? FreePageVq.Stats.NONE : vq.stats(), ram.zeroedPages(), residentPages,
+        g.pausedCount(), g.pausedMillis(), g.lastOwnedPages(), detached, failure);
+  }
+
+  /**
+   * The free page virtqueue when the strategy hints under the device's command ids, else null.
+   * Its device thread calls the device directly: it stands for the VMM's side, not a vCPU.
+   */
+  private FreePageVq freePageVq(ReportingStrategy strategy, DeviceClient client, VcpuGate g) {
+    if (!usesHintQueue(strategy, opts.hintQueue()) || !(strategy instanceof HintCommandTarget)) {
+      return null;
+    }
+    return new FreePageVq(new DeviceHintSink(client), g, opts.freePageVqSize());
   }
 
   /**
@@ -445,7 +466,7 @@ public final class GuestRun {
    * vCPU); the failure for the summary if the host was lost.
    */
   private String runRounds(PageAllocator pa, Workload w, ResidentSet resident) {
-    w.setStepHook(this::checkpoint);
+    w.setStepHook(this::workloadStep);
     try {
       enterGuest(); // in guest mode from here on, also when it throws HostLost
       fillResident(resident);
@@ -456,7 +477,7 @@ public final class GuestRun {
         } finally {
           w.setStepHook(null);
           w.releaseAll();
-          w.setStepHook(this::checkpoint);
+          w.setStepHook(this::workloadStep);
         }
         idle(pa);
       } while (timed && System.nanoTime() - deadlineNanos < 0);
@@ -510,17 +531,7 @@ public final class GuestRun {
       if (now - end >= 0 || stopRequested) {
         return;
       }
-      long until = Math.min(end - now, nextTick - now);
-      boolean failed;
-      // An idle vCPU is halted: out of guest mode while it waits, stopped there by a pause.
-      gate.exit();
-      try {
-        failed = watch.await(until);
-      } finally {
-        enterGuest();
-      }
-      if (failed) {
-        checkpoint();
+      if (halt(Math.min(end - now, nextTick - now))) {
         continue;
       }
       if (System.nanoTime() - nextTick >= 0) {
@@ -528,6 +539,35 @@ public final class GuestRun {
         pa.kswapdBalance();
         nextTick += TICK_NANOS;
       }
+    }
+  }
+
+  /**
+   * An idle vCPU is halted: out of guest mode for up to {@code nanos}, stopped there by a pause,
+   * woken early by a failed host (handled at the checkpoint) or the end of the run.
+   *
+   * @return whether a host failure woke it
+   */
+  private boolean halt(long nanos) {
+    boolean failed;
+    gate.exit();
+    try {
+      failed = watch.await(nanos);
+    } finally {
+      enterGuest();
+    }
+    if (failed) {
+      checkpoint();
+    }
+    return failed;
+  }
+
+  /** The end of a workload step: the safe point, then the pace (a thread ahead of it halts). */
+  private void workloadStep() {
+    checkpoint();
+    long ahead = pacer.step(System.nanoTime());
+    if (ahead >= MIN_HALT_NANOS) {
+      halt(ahead);
     }
   }
 

@@ -1,5 +1,6 @@
 package io.hintlab.guest.run;
 
+import io.hintlab.guest.driver.FreePageVq;
 import io.hintlab.guest.reporting.FreeListWalkStrategy;
 import io.hintlab.guest.reporting.HintAllocHoldStrategy;
 import io.hintlab.guest.reporting.ReportingOptions;
@@ -29,6 +30,8 @@ import java.time.Duration;
  * @param workloadConfig the workload's arguments and trace (its page writer is replaced)
  * @param seed the workload's seed
  * @param ops the workload's amount of work per round (0: its default)
+ * @param stepRate workload steps per second in real time, 0 for as fast as the model goes; a
+ *     paced workload holds its pages for realistic times
  * @param duration how long the run lasts: rounds repeat until it is spent; zero for one round
  * @param idle how long the guest stays idle after each round (real time, one vmstat tick a
  *     second); a run with a duration is cut at its end
@@ -41,6 +44,8 @@ import java.time.Duration;
  *     it (workload pages, balloon pages, the blocks a hinting strategy holds)
  * @param hintQueue free-list-walk only: hint through the free page hint queue under the device's
  *     command ids (negotiating FREE_PAGE_HINT) instead of reporting
+ * @param freePageVqSize descriptors of the free page virtqueue, at least {@value
+ *     FreePageVq#MIN_SIZE} ({@link FreePageVq#QEMU_FREE_PAGE_VQ_SIZE} is QEMU's)
  * @param reconnect what to do when the host goes away
  * @param deadlines the deadline of every call to the host
  */
@@ -56,6 +61,7 @@ public record RunOptions(
     WorkloadConfig workloadConfig,
     long seed,
     long ops,
+    long stepRate,
     Duration duration,
     Duration idle,
     boolean poison,
@@ -63,6 +69,7 @@ public record RunOptions(
     boolean deflateOnOom,
     boolean initOnAlloc,
     boolean hintQueue,
+    int freePageVqSize,
     ReconnectPolicy reconnect,
     CallDeadlines deadlines) {
 
@@ -92,6 +99,13 @@ public record RunOptions(
     }
     if (ops < 0) {
       throw new IllegalArgumentException("ops must be >= 0, got " + ops);
+    }
+    if (stepRate < 0) {
+      throw new IllegalArgumentException("stepRate must be >= 0, got " + stepRate);
+    }
+    if (freePageVqSize < FreePageVq.MIN_SIZE) {
+      throw new IllegalArgumentException("freePageVqSize must be at least " + FreePageVq.MIN_SIZE
+          + " (one descriptor is reserved for the cmd id), got " + freePageVqSize);
     }
     if (duration.isNegative() || idle.isNegative()) {
       throw new IllegalArgumentException("duration and idle must be >= 0");

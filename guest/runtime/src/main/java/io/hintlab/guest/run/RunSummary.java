@@ -1,6 +1,7 @@
 package io.hintlab.guest.run;
 
 import io.hintlab.guest.driver.DriverMetrics;
+import io.hintlab.guest.driver.FreePageVq;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -32,6 +33,8 @@ import java.util.Optional;
  * @param reconnects sessions resumed after the host went away
  * @param balloon what the balloon driver did (pages in 4 KiB units; the balloon is empty at the
  *     end, the driver having deflated it before the detach)
+ * @param freePageVq what the free page virtqueue did ({@link FreePageVq.Stats#NONE} when the
+ *     strategy does not hint under command ids)
  * @param initOnAllocPages pages zeroed (and dirtied) on allocation with init_on_alloc
  * @param residentPages pages the resident set (the kernel and page cache, {@link
  *     RunOptions#residentBytes()}) held after its fill; less than asked when memory ran out or
@@ -65,6 +68,7 @@ public record RunSummary(
     String firstViolation,
     long reconnects,
     DriverMetrics balloon,
+    FreePageVq.Stats freePageVq,
     long initOnAllocPages,
     long residentPages,
     long pausedCount,
@@ -81,6 +85,9 @@ public record RunSummary(
   public RunSummary {
     if (balloon == null) {
       throw new IllegalArgumentException("balloon metrics must not be null (DriverMetrics.NONE)");
+    }
+    if (freePageVq == null) {
+      throw new IllegalArgumentException("free page vq stats must not be null (Stats.NONE)");
     }
   }
 
@@ -149,6 +156,10 @@ public record RunSummary(
     m.put("stats_sent", balloon.statsSent());
     m.put("balloon_failures", balloon.failures());
     m.put("out_of_puff", balloon.outOfPuff());
+    m.put("free_page_vq_descriptors", freePageVq.descriptors());
+    m.put("free_page_vq_peak", freePageVq.peakDepth());
+    m.put("free_page_vq_dropped", freePageVq.dropped());
+    m.put("free_page_vq_max_lag_ms", Math.round(freePageVq.maxLag().toNanos() / 1e3) / 1e3);
     m.put("init_on_alloc_pages", initOnAllocPages);
     m.put("resident_pages", residentPages);
     m.put("paused_count", pausedCount);

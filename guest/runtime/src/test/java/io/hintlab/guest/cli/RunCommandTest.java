@@ -56,6 +56,10 @@ class RunCommandTest {
     "--resident|lots|--resident",
     "--resident|128M|--resident",
     "--resident|1G|--resident",
+    "--step-rate|-5|--step-rate",
+    "--step-rate|fast|--step-rate",
+    "--free-page-vq-size|1|--free-page-vq-size",
+    "--free-page-vq-size|many|--free-page-vq-size",
   })
   void badOptionIsExitCodeTwoWithOneLineNamingIt(String option, String value, String named) {
     String host = "unix:" + dir.resolve("absent.sock");
@@ -182,6 +186,18 @@ class RunCommandTest {
   }
 
   @Test
+  void stepRateAndFreePageVqSizeAreParsedWithQemusRingByDefault() throws Exception {
+    String host = "unix:" + dir.resolve("h.sock");
+    RunOptions dflt = options("--host", host);
+    assertEquals(0, dflt.stepRate());
+    assertEquals(1024, dflt.freePageVqSize());
+    RunOptions set = options("--host", host, "--strategy", "hint-alloc-hold", "--step-rate",
+        "20000", "--free-page-vq-size", "256");
+    assertEquals(20000, set.stepRate());
+    assertEquals(256, set.freePageVqSize());
+  }
+
+  @Test
   void residentAsLargeAsTheMemoryIsExitCodeTwoSayingBoth() {
     Cli.Run r = Cli.run("run", "--host", "unix:" + dir.resolve("absent.sock"),
         "--exit-on-host-loss", "--memory", "128M", "--resident", "200M");
@@ -203,6 +219,8 @@ class RunCommandTest {
     assertTrue(r.out().contains("--hint-queue"), r.out());
     assertTrue(r.out().contains("--resident=SIZE"), r.out());
     assertTrue(r.out().contains("page cache"), r.out());
+    assertTrue(r.out().contains("--step-rate=N"), r.out());
+    assertTrue(r.out().contains("--free-page-vq-size=N"), r.out());
   }
 
   private static RunOptions options(String... args) throws Exception {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.hintlab.guest.driver.FreePageVq;
 import io.hintlab.guest.reporting.ReportingOptions;
 import io.hintlab.guest.transport.CallDeadlines;
 import io.hintlab.guest.transport.GuestAddress;
@@ -38,6 +39,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class GuestRunPauseTest {
   private static final long MEMORY = 64L << 20;
+  private static final int VQ = FreePageVq.QEMU_FREE_PAGE_VQ_SIZE;
   private static final int ROUND = 0x80000000;
   private static final long RESIDENT_PAGES = 2048;
   private static final long MEMHOG_PAGES = 256;
@@ -54,8 +56,8 @@ class GuestRunPauseTest {
     ReportingOptions ro = ReportingOptions.defaults().withDelay(
         hintQueue ? Duration.ZERO : Duration.ofMillis(50));
     return new RunOptions(GuestAddress.parse("unix:/nonexistent/host.sock"), "pause-test",
-        MEMORY, 0, 2, strategy, ro, "churn", WorkloadConfig.DEFAULT, seed, ops, duration,
-        Duration.ZERO, false, Duration.ofMillis(20), true, initOnAlloc, hintQueue, reconnect,
+        MEMORY, 0, 2, strategy, ro, "churn", WorkloadConfig.DEFAULT, seed, ops, 0, duration,
+        Duration.ZERO, false, Duration.ofMillis(20), true, initOnAlloc, hintQueue, VQ, reconnect,
         CallDeadlines.uniform(Duration.ofSeconds(2)));
   }
 
@@ -67,8 +69,8 @@ class GuestRunPauseTest {
     ReportingOptions ro = ReportingOptions.defaults().withDelay(Duration.ofMillis(50));
     return new RunOptions(GuestAddress.parse("unix:/nonexistent/host.sock"), "resident-test",
         MEMORY, RESIDENT_PAGES * 4096, 2, "page-reporting", ro, "memhog",
-        WorkloadConfig.DEFAULT.withArgs(Map.of("bytes", MEMHOG_PAGES * 4096)), seed, 1,
-        Duration.ZERO, Duration.ofSeconds(60), false, Duration.ofMillis(20), true, true, false,
+        WorkloadConfig.DEFAULT.withArgs(Map.of("bytes", MEMHOG_PAGES * 4096)), seed, 1, 0,
+        Duration.ZERO, Duration.ofSeconds(60), false, Duration.ofMillis(20), true, true, false, VQ,
         ReconnectPolicy.exit(), CallDeadlines.uniform(Duration.ofSeconds(2)));
   }
 

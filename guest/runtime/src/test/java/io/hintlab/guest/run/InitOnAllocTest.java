@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.hintlab.guest.driver.BalloonDriver;
 import io.hintlab.guest.driver.DriverOptions;
+import io.hintlab.guest.driver.FreePageVq;
 import io.hintlab.guest.mm.Gfp;
 import io.hintlab.guest.mm.MmConfig;
 import io.hintlab.guest.mm.PageAllocator;
@@ -48,8 +49,9 @@ class InitOnAllocTest {
   private static RunOptions options(boolean initOnAlloc) {
     return new RunOptions(GuestAddress.parse("unix:/nonexistent/host.sock"), "init-test",
         MEMORY, 0, 2, "page-reporting", ReportingOptions.defaults(), "churn",
-        WorkloadConfig.DEFAULT, 1, 0, Duration.ZERO, Duration.ZERO, false, Duration.ZERO, true,
-        initOnAlloc, false, ReconnectPolicy.exit(), CallDeadlines.defaults());
+        WorkloadConfig.DEFAULT, 1, 0, 0, Duration.ZERO, Duration.ZERO, false, Duration.ZERO,
+        true, initOnAlloc, false, FreePageVq.QEMU_FREE_PAGE_VQ_SIZE, ReconnectPolicy.exit(),
+        CallDeadlines.defaults());
   }
 
   /** The free page queue: takes every block under the round's id. */

@@ -3,6 +3,7 @@ package io.hintlab.guest.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.hintlab.guest.driver.FreePageVq;
 import io.hintlab.guest.reporting.ReportingOptions;
 import io.hintlab.guest.transport.CallDeadlines;
 import io.hintlab.guest.transport.GuestAddress;
@@ -23,8 +24,9 @@ class RunOptionsTest {
   private static RunOptions options(long memoryBytes, long residentBytes) {
     return new RunOptions(GuestAddress.parse("unix:/nonexistent/host.sock"), "options-test",
         memoryBytes, residentBytes, 2, "page-reporting", ReportingOptions.defaults(), "idle",
-        WorkloadConfig.DEFAULT, 1, 0, Duration.ZERO, Duration.ZERO, false, Duration.ZERO, true,
-        true, false, ReconnectPolicy.exit(), CallDeadlines.defaults());
+        WorkloadConfig.DEFAULT, 1, 0, 0, Duration.ZERO, Duration.ZERO, false, Duration.ZERO, true,
+        true, false, FreePageVq.QEMU_FREE_PAGE_VQ_SIZE, ReconnectPolicy.exit(),
+        CallDeadlines.defaults());
   }
 
   @Test
