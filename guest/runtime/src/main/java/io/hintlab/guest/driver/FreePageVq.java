@@ -329,29 +329,9 @@ public final class FreePageVq implements HintSink, AutoCloseable {
     }
   }
 
-  /** The counters below in one snapshot. */
+  /** What the ring did so far, in one snapshot. */
   public synchronized Stats stats() {
     return new Stats(queued, peakDepth, dropped, Duration.ofNanos(maxLagNanos));
-  }
-
-  /** Descriptors queued so far. */
-  public synchronized long queued() {
-    return queued;
-  }
-
-  /** The most descriptors in the ring at once. */
-  public synchronized long peakDepth() {
-    return peakDepth;
-  }
-
-  /** Descriptors dropped by a failed device call or by {@link #close()}. */
-  public synchronized long dropped() {
-    return dropped;
-  }
-
-  /** The longest time a hinted block waited in the ring before the device popped it. */
-  public synchronized Duration maxLag() {
-    return Duration.ofNanos(maxLagNanos);
   }
 
   /**

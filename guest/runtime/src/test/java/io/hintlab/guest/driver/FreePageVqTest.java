@@ -128,7 +128,7 @@ class FreePageVqTest {
     device.release();
     awaitCalls(3);
     assertEquals(List.of("start 80000000", "hint 80000000 [1024, 2048]", "stop"), device.calls());
-    assertEquals(4, vq.queued());
+    assertEquals(4, vq.stats().descriptors());
   }
 
   @Test
@@ -163,7 +163,7 @@ class FreePageVqTest {
     });
     assertTrue(!added.await(100, TimeUnit.MILLISECONDS), "a block took the reserved descriptor");
     vq.stop(); // an outbuf may take the last descriptor
-    assertEquals(4, vq.peakDepth());
+    assertEquals(4, vq.stats().peakDepth());
 
     device.release();
     assertTrue(added.await(10, TimeUnit.SECONDS), "the producer never got a descriptor");
@@ -196,11 +196,11 @@ class FreePageVqTest {
     device.release();
     awaitCalls(1);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (vq.dropped() < 3 && System.nanoTime() < deadline) {
+    while (vq.stats().dropped() < 3 && System.nanoTime() < deadline) {
       Thread.sleep(1);
     }
 
-    assertEquals(3, vq.dropped(), "the failed start and the blocks behind it");
+    assertEquals(3, vq.stats().dropped(), "the failed start and the blocks behind it");
     ReportException e = assertThrows(ReportException.class, () -> vq.stop());
     assertEquals("device gone: start 80000000", e.getMessage());
     vq.stop(); // thrown once: the next call is queued
@@ -259,7 +259,7 @@ class FreePageVqTest {
       assertEquals("free page vq is CLOSED: nothing is queued", thrown.get(0).getMessage());
     }
     assertEquals(FreePageVq.State.CLOSED, vq.state());
-    assertEquals(1, vq.dropped(), "the STOP behind the start in flight");
+    assertEquals(1, vq.stats().dropped(), "the STOP behind the start in flight");
     assertThrows(ReportException.class, () -> vq.start(NEXT_ID));
   }
 
@@ -273,7 +273,8 @@ class FreePageVqTest {
     device.release();
     awaitCalls(2);
 
-    assertTrue(vq.maxLag().compareTo(Duration.ofMillis(25)) >= 0, "lag " + vq.maxLag());
+    Duration lag = vq.stats().maxLag();
+    assertTrue(lag.compareTo(Duration.ofMillis(25)) >= 0, "lag " + lag);
   }
 
   @Test
