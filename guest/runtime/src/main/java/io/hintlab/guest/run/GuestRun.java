@@ -63,10 +63,10 @@ import org.slf4j.LoggerFactory;
  * RunOptions#initOnAlloc()} zeroing every allocated block there; start the heartbeat
  * and the reporting agent, whose sink is the {@link DeviceClient} (a hinting strategy gets the
  * free page queue, a {@link FreePageVq} in front of a {@link DeviceHintSink}, and the driver's
- * command ids), then the {@link BalloonDriver}; fill the {@link ResidentSet} ({@link RunOptions#residentBytes()}); run rounds
- * of the workload; stop the agent, then the driver (which deflates the balloon), both bounded;
- * free and verify whatever the workload still holds and the resident set, run the {@link
- * InvariantChecker}, detach.
+ * command ids), then the {@link BalloonDriver}; fill the {@link ResidentSet} ({@link
+ * RunOptions#residentBytes()}); run rounds of the workload; stop the agent, then the driver (which
+ * deflates the balloon), both bounded; free and verify whatever the workload still holds and the
+ * resident set, run the {@link InvariantChecker}, detach.
  *
  * <p><b>Resident set.</b> What the guest's kernel and page cache keep in use for the whole run
  * is allocated and written once, in guest mode on this method's thread before the first round
