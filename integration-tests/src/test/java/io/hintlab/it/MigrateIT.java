@@ -46,16 +46,12 @@ class MigrateIT {
 
   @Test
   void hintsCutTheNormalPagesSentToAtMost40PercentWithoutCorruptingAnyPage() throws Exception {
-    Path out = Files.createTempFile(dir, "migrate", ".out");
-    Path err = Files.createTempFile(dir, "migrate", ".err");
-    Process p = start(out, err, "--memory", "256M", "--seed", "5",
+    Run run = migrate("migrate", "--memory", "256M", "--seed", "5",
         "--guest-arg=--workload-arg=bytes=180M", "--guest-arg=--ops=1",
         "--bandwidth", "100MiB/s", "--migrate-after", "8", "--hinting", "compare",
         "--no-progress", "--json");
-    assertTrue(p.waitFor(240, TimeUnit.SECONDS), "bounded");
-    String ctx = "stdout: " + Files.readString(out) + "\nstderr: " + Files.readString(err);
-    assertEquals(0, p.exitValue(), ctx);
-    Map<String, Object> r = GuestReport.parse(Files.readString(out)).orElseThrow().fields();
+    Map<String, Object> r = run.fields();
+    String ctx = run.ctx();
     long with = number(r, "normal_pages");
     long without = number(r, "normal_pages_without_hints");
     assertTrue(without >= (180L << 20) / 4096, "the run without hints sent the touched memory: "
@@ -71,18 +67,14 @@ class MigrateIT {
 
   @Test
   void anIdleGuestAbout90PercentFreeSendsAtMost20PercentOfTheBytesWithHints() throws Exception {
-    Path out = Files.createTempFile(dir, "migrate-idle", ".out");
-    Path err = Files.createTempFile(dir, "migrate-idle", ".err");
     // 10 % resident (kernel and page cache); 400 MiB used earlier and freed: ~90 % free, and
     // the free memory is not all zeros (a guest that never touched it would send zero pages)
-    Process p = start(out, err, "--memory", "512M", "--seed", "1", "--workload", "memhog",
+    Run run = migrate("migrate-idle", "--memory", "512M", "--seed", "1", "--workload", "memhog",
         "--guest-arg=--workload-arg=bytes=400M", "--guest-arg=--ops=1",
         "--guest-arg=--resident=51M", "--bandwidth", "1GiB/s", "--migrate-after", "8",
         "--hinting", "compare", "--no-progress", "--json");
-    assertTrue(p.waitFor(240, TimeUnit.SECONDS), "bounded");
-    String ctx = "stdout: " + Files.readString(out) + "\nstderr: " + Files.readString(err);
-    assertEquals(0, p.exitValue(), ctx);
-    Map<String, Object> r = GuestReport.parse(Files.readString(out)).orElseThrow().fields();
+    Map<String, Object> r = run.fields();
+    String ctx = run.ctx();
     long with = number(r, "bytes_sent");
     long without = number(r, "bytes_sent_without_hints");
     assertTrue(without >= 51L << 20, "the run without hints sent at least the resident set: "
@@ -99,15 +91,14 @@ class MigrateIT {
 
   @Test
   void aChurningGuestMigratedWithHintsAndEveryGuardOnArrivesIntact() throws Exception {
-    Path out = Files.createTempFile(dir, "migrate-churn", ".out");
-    Path err = Files.createTempFile(dir, "migrate-churn", ".err");
-    Process p = start(out, err, "--memory", "128M", "--seed", "7", "--workload", "churn",
-        "--guest-arg=--idle-seconds=0", "--bandwidth", "200MiB/s", "--migrate-after", "4",
+    // paced, and one round longer than the run: unpaced churn frees its whole working set every
+    // ~60 ms, and a pause that lands just after that finds almost nothing owned to verify
+    Run run = migrate("migrate-churn", "--memory", "128M", "--seed", "7", "--workload", "churn",
+        "--guest-arg=--idle-seconds=0", "--guest-arg=--step-rate=20000",
+        "--guest-arg=--ops=10000000", "--bandwidth", "200MiB/s", "--migrate-after", "4",
         "--hinting", "on", "--no-progress", "--json");
-    assertTrue(p.waitFor(240, TimeUnit.SECONDS), "bounded");
-    String ctx = "stdout: " + Files.readString(out) + "\nstderr: " + Files.readString(err);
-    assertEquals(0, p.exitValue(), ctx);
-    Map<String, Object> r = GuestReport.parse(Files.readString(out)).orElseThrow().fields();
+    Map<String, Object> r = run.fields();
+    String ctx = run.ctx();
     assertTrue(number(r, "owned_pages") > 1000, "the paused guest named the pages it holds: "
         + ctx);
     assertTrue(number(r, "pages_hinted") > 0, ctx);
@@ -115,6 +106,20 @@ class MigrateIT {
     assertEquals(0, number(r, "detector_false_alarms"), ctx);
     System.out.printf("migrate IT churn: %d owned pages verified, %d hinted, 0 corrupted%n",
         number(r, "owned_pages"), number(r, "pages_hinted"));
+  }
+
+  /** A finished migrate run: its JSON fields and its output for failure messages. */
+  private record Run(Map<String, Object> fields, String ctx) {}
+
+  /** Runs {@code hintlab migrate} with {@code args}; fails the test unless it exits 0. */
+  private Run migrate(String name, String... args) throws Exception {
+    Path out = Files.createTempFile(dir, name, ".out");
+    Path err = Files.createTempFile(dir, name, ".err");
+    Process p = start(out, err, args);
+    assertTrue(p.waitFor(240, TimeUnit.SECONDS), name + ": bounded");
+    String ctx = "stdout: " + Files.readString(out) + "\nstderr: " + Files.readString(err);
+    assertEquals(0, p.exitValue(), ctx);
+    return new Run(GuestReport.parse(Files.readString(out)).orElseThrow().fields(), ctx);
   }
 
   private Process start(Path out, Path err, String... args) throws IOException {
