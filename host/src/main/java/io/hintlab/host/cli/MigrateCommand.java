@@ -97,6 +97,12 @@ final class MigrateCommand implements Callable<Integer> {
           + "apply-hints-across-sync, accept-stale-ids, no-stop-before-sync.")
   List<String> guardsOff = new ArrayList<>();
 
+  @Option(names = "--hint-delay-ms", paramLabel = "MS", defaultValue = "0",
+      description = "Fault injection on the host, a busy iothread: each free page hint request "
+          + "waits MS before the device takes it, so hints arrive late and the races the guards "
+          + "close get wider (0 to 1000; default: ${DEFAULT-VALUE}).")
+  long hintDelayMs;
+
   @Option(names = "--migrate-after", paramLabel = "S",
       defaultValue = "" + MigrateOptions.DEFAULT_MIGRATE_AFTER_SECONDS,
       description = "Seconds after the guest attached when the migration starts, so the "
@@ -164,6 +170,11 @@ final class MigrateCommand implements Callable<Integer> {
     PairOptions scenario = new PairOptions(bytes, workload, strategy, seed, 1, t,
         HostMode.MIGRATE, guestArgs, BalloonSchedule.none(), HintPlan.none(), progress,
         keepLogs);
-    return MigrateOptions.of(scenario, rate, maxRounds, downtimeMs, h, guards, migrateAfter);
+    if (h == MigrateHinting.OFF && hintDelayMs != 0) {
+      throw new IllegalArgumentException("--hint-delay-ms needs hints: it delays the free page "
+          + "hint queue, used only with --hinting on or compare");
+    }
+    return MigrateOptions.of(scenario, rate, maxRounds, downtimeMs, h, guards, migrateAfter,
+        hintDelayMs);
   }
 }

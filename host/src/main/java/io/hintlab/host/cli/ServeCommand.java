@@ -52,6 +52,13 @@ final class ServeCommand implements Callable<Integer> {
           + "skipping the discard (QEMU skips).")
   boolean writePoison;
 
+  @Option(names = "--hint-delay-ms", paramLabel = "MS", defaultValue = "0",
+      description = "Fault injection, a busy iothread: each request on the free page hint queue "
+          + "waits MS before the device takes it, so the guest's virtqueue backs up and hints "
+          + "arrive late, widening the windows the hinting guards close (0 to 1000; default: "
+          + "${DEFAULT-VALUE}).")
+  long hintDelayMs;
+
   @Override
   public Integer call() throws Exception {
     HostMode m = HostMode.parse(mode);
@@ -65,12 +72,16 @@ final class ServeCommand implements Callable<Integer> {
     if (!backing.equals("file") && !backing.equals("memfd")) {
       throw new IllegalArgumentException("--backing must be file or memfd, was '" + backing + "'");
     }
+    if (hintDelayMs < 0 || hintDelayMs > DeviceOptions.MAX_HINT_DELAY.toMillis()) {
+      throw new IllegalArgumentException("--hint-delay-ms must be in [0, "
+          + DeviceOptions.MAX_HINT_DELAY.toMillis() + "], was " + hintDelayMs);
+    }
     DeviceOptions d = DeviceOptions.defaults();
     HostConfig config = HostConfig.defaults().withMode(m).withLease(Duration.ofMillis(leaseMs))
         .withMaxGuests(maxGuests).withMemfd(backing.equals("memfd"))
         .withStateBase(stateDir != null ? stateDir.toAbsolutePath() : StateDirs.defaultBase())
         .withDeviceOptions(new DeviceOptions(d.reportingCapacity(), d.reportingOrder(),
-            writePoison, d.pauseTimeout()));
+            writePoison, d.pauseTimeout(), Duration.ofMillis(hintDelayMs)));
     HostServer host = HostServer.start(config, where.address());
     MetricsHttpServer http = metricsPort == null ? null
         : new MetricsHttpServer(host.metrics(), metricsPort);

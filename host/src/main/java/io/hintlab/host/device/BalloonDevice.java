@@ -401,6 +401,7 @@ public final class BalloonDevice implements AutoCloseable {
   /** The driver's start outbuf. Returns the device's current config cmd id afterwards. */
   public FreePageHinting.Result hintStart(int cmdId) throws BalloonException {
     requireFeature(VirtioBalloon.VIRTIO_BALLOON_F_FREE_PAGE_HINT, "FREE_PAGE_HINT");
+    popDelay();
     if (!hinting.guestStart(cmdId)) {
       count(Counter.STALE_CMD_IDS, 1);
     }
@@ -410,6 +411,7 @@ public final class BalloonDevice implements AutoCloseable {
   /** The driver's STOP outbuf. */
   public FreePageHinting.Result hintStop() throws BalloonException {
     requireFeature(VirtioBalloon.VIRTIO_BALLOON_F_FREE_PAGE_HINT, "FREE_PAGE_HINT");
+    popDelay();
     if (!hinting.guestStop()) {
       count(Counter.STALE_CMD_IDS, 1);
     }
@@ -426,6 +428,7 @@ public final class BalloonDevice implements AutoCloseable {
     PageRanges ranges =
         PageRanges.validate(pfns, orders, VirtioBalloon.FREE_PAGE_VQ_SIZE, maxOrder,
             memory.pages());
+    popDelay();
     HintStatus before = hinting.status();
     int hostId = hinting.cmdId();
     FreePageHinting.Result r =
@@ -441,6 +444,25 @@ public final class BalloonDevice implements AutoCloseable {
               + before + " with id 0x" + Integer.toHexString(hostId));
     }
     return r;
+  }
+
+  /**
+   * {@link DeviceOptions#hintDelay()}: the request waits in the queue before the device takes
+   * it, outside every lock, so the hinting status it meets is the one at pop time, as in QEMU's
+   * get_free_page_hints().
+   */
+  private void popDelay() throws BalloonException {
+    long nanos = options.hintDelay().toNanos();
+    if (nanos == 0) {
+      return;
+    }
+    try {
+      TimeUnit.NANOSECONDS.sleep(nanos);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BalloonException(BalloonException.Reason.HOST_FAILURE,
+          "interrupted while a free page hint request waited to be taken", e);
+    }
   }
 
   /**

@@ -60,6 +60,18 @@ public final class LabHost implements AutoCloseable {
    */
   public static LabHost start(LabCommands commands, LabDir dir, Transport transport,
       HostMode mode, LabChildren children) throws IOException, InterruptedException {
+    return start(commands, dir, transport, mode, List.of(), children);
+  }
+
+  /**
+   * As {@link #start(LabCommands, LabDir, Transport, HostMode, LabChildren)}, with more {@code
+   * host serve} options (e.g. {@code --hint-delay-ms=20}).
+   *
+   * @param serveArgs options appended to {@code host serve}'s command line
+   */
+  public static LabHost start(LabCommands commands, LabDir dir, Transport transport,
+      HostMode mode, List<String> serveArgs, LabChildren children)
+      throws IOException, InterruptedException {
     Path log = dir.resolve("host.log");
     Path socket = dir.resolve("host.sock");
     List<String> where = transport == Transport.UNIX
@@ -67,6 +79,7 @@ public final class LabHost implements AutoCloseable {
         : List.of("--listen", "127.0.0.1:0");
     List<String> args = new ArrayList<>(where);
     args.addAll(List.of("--mode", mode.wireName()));
+    args.addAll(serveArgs);
     ChildProcess p = children.add(ChildProcess.start("host", commands.hostServe(args), log));
     HostAddress address = transport == Transport.UNIX ? HostAddress.unix(socket)
         : HostAddress.tcp("127.0.0.1", awaitPort(p));

@@ -1,5 +1,6 @@
 package io.hintlab.host.lab;
 
+import io.hintlab.host.device.DeviceOptions;
 import io.hintlab.host.device.HostMode;
 import io.hintlab.host.migration.Bandwidth;
 import io.hintlab.host.migration.GuardSwitches;
@@ -27,6 +28,8 @@ import java.util.List;
  * @param hinting which runs to make ({@code --hinting})
  * @param guards the guards turned off ({@code --guard-off})
  * @param migrateAfterSeconds seconds after the guest attached when the migration starts
+ * @param hintDelayMs fault injection on the host ({@code --hint-delay-ms}): each free page hint
+ *     request waits this long before the device takes it; 0 for none
  */
 public record MigrateOptions(
     PairOptions pair,
@@ -35,7 +38,8 @@ public record MigrateOptions(
     long downtimeLimitMs,
     MigrateHinting hinting,
     GuardSwitches guards,
-    long migrateAfterSeconds) {
+    long migrateAfterSeconds,
+    long hintDelayMs) {
 
   /**
    * Default {@code --migrate-after}: long enough for a memhog round to have touched and freed
@@ -75,6 +79,10 @@ public record MigrateOptions(
       throw new IllegalArgumentException(
           "--migrate-after must be in [0, 86400] seconds, got " + migrateAfterSeconds);
     }
+    if (hintDelayMs < 0 || hintDelayMs > DeviceOptions.MAX_HINT_DELAY.toMillis()) {
+      throw new IllegalArgumentException("--hint-delay-ms must be in [0, "
+          + DeviceOptions.MAX_HINT_DELAY.toMillis() + "], got " + hintDelayMs);
+    }
   }
 
   /**
@@ -86,10 +94,10 @@ public record MigrateOptions(
    */
   public static MigrateOptions of(PairOptions scenario, Bandwidth bandwidth, int maxRounds,
       long downtimeLimitMs, MigrateHinting hinting, GuardSwitches guards,
-      long migrateAfterSeconds) {
+      long migrateAfterSeconds, long hintDelayMs) {
     checkGuestArgs(scenario.guestArgs());
     MigrateOptions probe = new MigrateOptions(scenario.withMigrateMode(1, scenario.guestArgs()),
-        bandwidth, maxRounds, downtimeLimitMs, hinting, guards, migrateAfterSeconds);
+        bandwidth, maxRounds, downtimeLimitMs, hinting, guards, migrateAfterSeconds, hintDelayMs);
     long seconds = probe.guestSeconds();
     if (seconds > MAX_GUEST_SECONDS) {
       throw new IllegalArgumentException("--bandwidth " + bandwidth + " with --max-rounds "
@@ -102,7 +110,7 @@ public record MigrateOptions(
       args.add("--idle-seconds=" + seconds);
     }
     return new MigrateOptions(scenario.withMigrateMode(seconds, args), bandwidth, maxRounds,
-        downtimeLimitMs, hinting, guards, migrateAfterSeconds);
+        downtimeLimitMs, hinting, guards, migrateAfterSeconds, hintDelayMs);
   }
 
   /**
@@ -139,6 +147,11 @@ public record MigrateOptions(
   long guestSeconds() {
     return PairRun.ATTACH_TIMEOUT.toSeconds() + migrateAfterSeconds
         + callDeadline().toSeconds() + GUEST_SLACK.toSeconds();
+  }
+
+  /** The {@code host serve} options the scenario needs beyond the mode. */
+  public List<String> serveArgs() {
+    return hintDelayMs == 0 ? List.of() : List.of("--hint-delay-ms=" + hintDelayMs);
   }
 
   /**

@@ -69,10 +69,11 @@ public final class MigrateReport {
     PairOptions p = o.pair();
     return String.format(Locale.ROOT,
         "scenario: %s guest, workload %s, strategy %s, seed %d, %s; migrated %d s after the "
-            + "attach at %s, at most %d rounds, downtime target %d ms, %s",
+            + "attach at %s, at most %d rounds, downtime target %d ms, %s%s",
         ByteSizes.exact(p.memoryBytes()), p.workload(), p.strategy(), p.seed(), p.transport(),
         o.migrateAfterSeconds(), rate(o.bandwidth().bytesPerSecond()), o.maxRounds(),
-        o.downtimeLimitMs(), o.guards());
+        o.downtimeLimitMs(), o.guards(), o.hintDelayMs() == 0 ? ""
+            : ", hint requests delayed " + o.hintDelayMs() + " ms");
   }
 
   private static List<Row> rows() {

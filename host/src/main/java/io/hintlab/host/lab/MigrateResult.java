@@ -78,6 +78,7 @@ public record MigrateResult(
     m.put("transport", p.transport().toString());
     m.put("guest_args", p.guestArgs());
     m.put("migrate_after_seconds", options.migrateAfterSeconds());
+    m.put("hint_delay_ms", options.hintDelayMs());
     m.put("hinting_mode", options.hinting().toString());
     m.putAll(runMap(primary()));
     if (compared()) {

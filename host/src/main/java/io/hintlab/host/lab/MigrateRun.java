@@ -75,7 +75,8 @@ public final class MigrateRun {
   private MigrationReport migrateIn(LabDir dir, LabChildren children, boolean noHints,
       String label) throws IOException, InterruptedException {
     PairOptions pair = opts.pair();
-    try (LabHost host = LabHost.start(commands, dir, pair.transport(), pair.mode(), children)) {
+    try (LabHost host = LabHost.start(commands, dir, pair.transport(), pair.mode(),
+        opts.serveArgs(), children)) {
       status(label, "host ready on %s (pid %d, log %s)", host.address(), host.process().pid(),
           host.process().log());
       ChildProcess guest = children.add(ChildProcess.start("guest",
@@ -86,9 +87,10 @@ public final class MigrateRun {
       status(label, "guest %s attached (pid %d, log %s); migrating in %d s", guestId,
           guest.pid(), guest.log(), opts.migrateAfterSeconds());
       holdFor(Duration.ofSeconds(opts.migrateAfterSeconds()), host.process(), guest);
-      status(label, "migrating at %s, at most %d rounds, downtime target %d ms, %s",
+      status(label, "migrating at %s, at most %d rounds, downtime target %d ms, %s%s",
           MigrateReport.rate(opts.bandwidth().bytesPerSecond()), opts.maxRounds(),
-          opts.downtimeLimitMs(), opts.guards());
+          opts.downtimeLimitMs(), opts.guards(), opts.hintDelayMs() == 0 ? ""
+              : ", hint requests delayed " + opts.hintDelayMs() + " ms");
       MigrationReport report = new MigrateCall(host.channel().channel()).run(
           opts.request(guestId, noHints), opts.callDeadline(), p -> progress(label, p),
           host.process(), guest);

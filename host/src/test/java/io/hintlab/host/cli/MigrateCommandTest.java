@@ -48,6 +48,15 @@ class MigrateCommandTest {
     assertEquals(MigrationOptions.DEFAULT_MAX_ROUNDS, o.maxRounds());
     assertEquals(MigrateOptions.DEFAULT_MIGRATE_AFTER_SECONDS, o.migrateAfterSeconds());
     assertTrue(o.guards().allOn());
+    assertEquals(0, o.hintDelayMs());
+    assertEquals(List.of(), o.serveArgs(), "the host takes hints at once by default");
+  }
+
+  @Test
+  void aHintDelayGoesToTheHostsCommandLine() {
+    MigrateOptions o = options("--bandwidth", "1GiB/s", "--hint-delay-ms", "20");
+    assertEquals(20, o.hintDelayMs());
+    assertEquals(List.of("--hint-delay-ms=20"), o.serveArgs());
   }
 
   @Test
@@ -103,6 +112,8 @@ class MigrateCommandTest {
       {"--guard-off", "seatbelt", "--guard-off: unknown guard switch 'seatbelt'"},
       {"--hinting", "off", "--guard-off", "accept-stale-ids", "--guard-off needs hints"},
       {"--migrate-after", "-1", "--migrate-after must be in [0, 86400] seconds, got -1"},
+      {"--hint-delay-ms", "1001", "--hint-delay-ms must be in [0, 1000], got 1001"},
+      {"--hinting", "off", "--hint-delay-ms", "5", "--hint-delay-ms needs hints"},
       {"--memory", "1GB", "--memory: '1GB' is not a size"},
       {"--transport", "vsock", "--transport must be unix or tcp, got 'vsock'"},
       {"--guest-arg=--seconds=9", "--guest-arg --seconds=9: migrate sets the guest's --seconds"},

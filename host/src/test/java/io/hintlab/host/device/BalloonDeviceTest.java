@@ -15,8 +15,11 @@ import io.hintlab.host.races.RaceEvent;
 import io.hintlab.host.races.RaceKind;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -121,6 +124,39 @@ class BalloonDeviceTest {
       assertEquals(4L << 20, f.dev.memory().allocatedBytes(), "stale hints discard nothing");
       assertEquals(1, f.dev.counter(Counter.STALE_HINTS));
     }
+  }
+
+  @Test
+  void shouldJudgeADelayedHintRequestByTheStatusWhenTheDeviceTakesIt() throws Exception {
+    DeviceOptions slow = DeviceOptions.defaults().withHintDelay(Duration.ofMillis(300));
+    try (DeviceFixture f = new DeviceFixture(ALL, HostMode.DISCARD_HINTS, slow)) {
+      f.write(0, 1024);
+      int id = f.dev.hinting().requestNewCmdId();
+      f.dev.hintStart(id);
+      CompletableFuture<FreePageHinting.Result> late = CompletableFuture.supplyAsync(() -> {
+        try {
+          return f.dev.hintRanges(id, new long[] {0}, new int[] {10});
+        } catch (BalloonException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      Thread.sleep(50); // the request waits in the queue: the device stops the round meanwhile
+      f.dev.hinting().stop();
+      FreePageHinting.Result r = late.get(10, TimeUnit.SECONDS);
+
+      assertEquals(0, r.applied(), "taken after STOP, as QEMU's iothread would: not applied");
+      assertEquals(1, r.ignored());
+      assertEquals(4L << 20, f.dev.memory().allocatedBytes(), "nothing discarded");
+    }
+  }
+
+  @Test
+  void shouldRejectAHintDelayOutsideZeroToOneSecond() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> DeviceOptions.defaults().withHintDelay(Duration.ofMillis(1001)));
+    assertEquals("hint delay must be in [0, 1000] ms, was 1001 ms", e.getMessage());
+    assertThrows(IllegalArgumentException.class,
+        () -> DeviceOptions.defaults().withHintDelay(Duration.ofMillis(-1)));
   }
 
   @Test

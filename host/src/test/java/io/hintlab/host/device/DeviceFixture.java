@@ -21,10 +21,19 @@ final class DeviceFixture implements AutoCloseable {
 
   DeviceFixture(long features, HostMode mode, int poison, UnaryOperator<Discarder> wrap)
       throws IOException {
+    this(features, mode, poison, wrap, DeviceOptions.defaults());
+  }
+
+  DeviceFixture(long features, HostMode mode, DeviceOptions options) throws IOException {
+    this(features, mode, 0, UnaryOperator.identity(), options);
+  }
+
+  private DeviceFixture(long features, HostMode mode, int poison,
+      UnaryOperator<Discarder> wrap, DeviceOptions options) throws IOException {
     dir = StateDirs.createHostDir(StateDirs.defaultBase());
     GuestMemory mem = GuestMemory.create(dir, "g", 16L << 20, PAGE, wrap);
     dev = new BalloonDevice("g1", "test", 1, mem, FeatureNegotiation.offered(mode), features,
-        poison, 10, mode, log, DeviceOptions.defaults());
+        poison, 10, mode, log, options);
   }
 
   DeviceFixture(long features, HostMode mode) throws IOException {

@@ -22,7 +22,7 @@ class MigrateReportTest {
     PairOptions p = new PairOptions(256L << 20, "memhog", "hint-alloc-hold", 4, 1,
         Transport.UNIX, HostMode.MIGRATE, List.of(), BalloonSchedule.none(), HintPlan.none(),
         false, false);
-    return MigrateOptions.of(p, new Bandwidth(100L << 20), 30, 300, h, GuardSwitches.ALL_ON, 8);
+    return MigrateOptions.of(p, new Bandwidth(100L << 20), 30, 300, h, GuardSwitches.ALL_ON, 8, 0);
   }
 
   private static MigrationReport report(boolean hinting, long normal, long corrupted) {

@@ -32,7 +32,7 @@ final class MigrationFixture implements AutoCloseable {
     dir = StateDirs.createHostDir(StateDirs.defaultBase());
     destinationDir = dir.resolve("dest");
     GuestMemory mem = GuestMemory.create(dir, "g", memoryBytes, 4096);
-    DeviceOptions opts = new DeviceOptions(32, 0, false, pauseTimeout);
+    DeviceOptions opts = new DeviceOptions(32, 0, false, pauseTimeout, Duration.ZERO);
     device = new BalloonDevice("g1", "stand-in", 1, mem,
         FeatureNegotiation.offered(HostMode.MIGRATE), features, 0, 10, HostMode.MIGRATE, log,
         opts);
